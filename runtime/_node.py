@@ -1,0 +1,342 @@
+"""The node: the composer that loads a registry, starts hosts and services.
+
+This is the only module of ``runtime/`` that imports upward (hosts and
+supervision); everything else in ``runtime/`` stands on its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import trio
+
+from ..hosts._native import ExitResult, Mailbox, NativeRuntime
+from ..supervision import RestartPolicy, RunOutcome, ServiceInfo, ServiceSpec, ServiceSupervisor
+from ._engine import LuaEngine, lua_file
+from ._errors import OrreryError, Problem, error_for
+from ._registry import (
+    Entry,
+    HostEntry,
+    LuaEntry,
+    Registry,
+    ServiceEntry,
+    load_registry,
+)
+
+_log = logging.getLogger("orrery.node")
+
+#: Extra time a stop may take beyond its deadline to tear down one process.
+_TEARDOWN_GRACE = 1.0
+
+
+def lua_checker() -> Any:
+    """A function checking Lua entries for the registry loader (registry.md §9)."""
+    engine: LuaEngine | None = None
+
+    def refuse(*_: Any) -> Any:
+        raise error_for("Invalid", "operation not allowed while loading")
+
+    def check(entry: LuaEntry) -> list[Problem]:
+        nonlocal engine
+        if engine is None:
+            bridge = dict.fromkeys(
+                ("timer", "random", "log", "exit_notify", "mailbox_put", "mailbox_closed",
+                 "remote", "drop_watches"),
+                refuse,
+            )
+            bridge["now"] = lambda: 0
+            bridge["monotonic"] = lambda: 0.0
+            engine = LuaEngine(lua_file("orrery.hosts", "native.lua"), bridge, {"node": "check"})
+        return engine.check(entry)
+
+    return check
+
+
+def load(roots: Sequence[str | os.PathLike[str]], overrides: Sequence[str] = ()) -> Registry:
+    """Loads and validates a registry, compiling and checking every Lua entry."""
+    return load_registry(roots, overrides, lua_checker())
+
+
+class _HostRun:
+    """One run of a process.host service."""
+
+    def __init__(self, native: NativeRuntime, entry: HostEntry) -> None:
+        self._native = native
+        self._entry = entry
+        self._stopped = trio.Event()
+
+    @property
+    def pid(self) -> str | None:
+        return None
+
+    async def start(self) -> None:
+        self._native.set_host_running(self._entry.id, True)
+
+    async def wait(self) -> RunOutcome:
+        await self._stopped.wait()
+        return RunOutcome(restartable=False, error=None)
+
+    async def stop(self, timeout: float) -> None:
+        await self._native.stop_host(self._entry.id, timeout)
+        self._stopped.set()
+
+
+def _describe(result: ExitResult) -> str | None:
+    if result.error is None:
+        return None
+    return f"{result.error.kind}: {result.error.message}"
+
+
+class _ProcessServiceRun:
+    """One run of a process.service: a process on its native host."""
+
+    def __init__(self, native: NativeRuntime, entry: ServiceEntry) -> None:
+        self._native = native
+        self._entry = entry
+        self._pid: str | None = None
+        self._done = trio.Event()
+        self._result: ExitResult | None = None
+
+    @property
+    def pid(self) -> str | None:
+        return self._pid if not self._done.is_set() else None
+
+    def _on_exit(self, pid: str, data: bytes) -> None:
+        from ..hosts._native import result_from
+
+        self._result = result_from(pid, data)
+        self._done.set()
+
+    async def start(self) -> None:
+        self._pid = self._native.spawn(
+            self._entry.process, self._entry.host, list(self._entry.input), on_exit=self._on_exit
+        )
+
+    async def wait(self) -> RunOutcome:
+        await self._done.wait()
+        result = self._result
+        assert result is not None
+        if result.error is None:
+            return RunOutcome(restartable=False, error=None)
+        return RunOutcome(restartable=result.error.retryable is not False, error=_describe(result))
+
+    async def stop(self, timeout: float) -> None:
+        if self._pid is None or self._done.is_set():
+            return
+        try:
+            self._native.cancel(self._pid, "service stopping", deadline=timeout)
+        except OrreryError:
+            return  # already gone
+        with trio.move_on_after(timeout + _TEARDOWN_GRACE):
+            await self._done.wait()
+        if not self._done.is_set():
+            self._native.terminate(self._pid)
+
+
+class _UnavailableRun:
+    """A service kind this build cannot run yet."""
+
+    def __init__(self, entry: Entry) -> None:
+        self._entry = entry
+
+    @property
+    def pid(self) -> str | None:
+        return None
+
+    async def start(self) -> None:
+        raise error_for(
+            "Unavailable", f"{self._entry.kind} {self._entry.id} is not supported by this orrery build"
+        )
+
+    async def wait(self) -> RunOutcome:  # pragma: no cover - never started
+        await trio.sleep_forever()
+        raise AssertionError
+
+    async def stop(self, timeout: float) -> None:
+        return None
+
+
+class Node:
+    """A running orrery node: its registry, hosts, services and the embedding API.
+
+    Obtain one with :func:`open_node`. Every method runs under trio.
+    """
+
+    def __init__(self, registry: Registry, native: NativeRuntime) -> None:
+        self.registry = registry
+        self.native = native
+        self.supervisor = ServiceSupervisor(self._service_specs(), logger=logging.getLogger("orrery.supervision"))
+
+    def _service_specs(self) -> list[ServiceSpec]:
+        specs = []
+        for entry in self.registry.services():
+            lifecycle = entry.lifecycle  # type: ignore[attr-defined]
+            restart = lifecycle.restart
+            specs.append(
+                ServiceSpec(
+                    id=entry.id,
+                    kind=entry.kind,
+                    auto_start=lifecycle.auto_start,
+                    requires=tuple(self.registry.dependencies(entry.id)),
+                    start_timeout=lifecycle.start_timeout,
+                    stop_timeout=lifecycle.stop_timeout,
+                    stable_threshold=lifecycle.stable_threshold,
+                    restart=RestartPolicy(
+                        initial_delay=restart.initial_delay,
+                        max_delay=restart.max_delay,
+                        backoff_factor=restart.backoff_factor,
+                        jitter=restart.jitter,
+                        max_attempts=restart.max_attempts,
+                    ),
+                    factory=self._factory(entry),
+                )
+            )
+        return specs
+
+    def _factory(self, entry: Entry) -> Any:
+        native = self.native
+        if isinstance(entry, HostEntry):
+            return lambda: _HostRun(native, entry)
+        if isinstance(entry, ServiceEntry):
+            return lambda: _ProcessServiceRun(native, entry)
+        return lambda: _UnavailableRun(entry)
+
+    # -- the embedding API (cli.md) -----------------------------------------------
+
+    async def call(self, function: str, *args: Any, context: dict[str, Any] | None = None) -> Any:
+        """Calls a ``function.lua`` entry and returns its result; raises its error."""
+        self.registry.require(function, "function.lua")
+        result = await self.native.call(function, args, context)
+        return result.unwrap()
+
+    async def spawn(
+        self,
+        entry: str,
+        host: str,
+        *args: Any,
+        name: str | None = None,
+        messages: Sequence[tuple[str, Sequence[Any]]] = (),
+        context: dict[str, Any] | None = None,
+    ) -> str:
+        """Spawns ``entry`` on ``host`` with ``args``; returns the PID."""
+        await trio.lowlevel.checkpoint()
+        return self.native.spawn(entry, host, args, name=name, messages=messages, context=context)
+
+    async def exec(self, entry: str, host: str, *args: Any, **options: Any) -> Any:
+        """Spawns ``entry`` and waits for its result (raises its error)."""
+        result = await self.run_process(entry, host, *args, **options)
+        return result.unwrap()
+
+    async def run_process(self, entry: str, host: str, *args: Any, **options: Any) -> ExitResult:
+        """Spawns ``entry`` and returns how it ended, failure included."""
+        done = trio.Event()
+        box: list[ExitResult] = []
+
+        def on_exit(pid: str, data: bytes) -> None:
+            from ..hosts._native import result_from
+
+            box.append(result_from(pid, data))
+            done.set()
+
+        pid = self.native.spawn(entry, host, args, on_exit=on_exit, **options)
+        try:
+            await done.wait()
+        finally:
+            if not box:
+                self.native.terminate(pid)
+        return box[0]
+
+    async def send(self, dest: str, topic: str, *values: Any, sender: str | None = None) -> None:
+        """Sends a message to a PID or registered name."""
+        await trio.lowlevel.checkpoint()
+        self.native.send(dest, topic, values, sender=sender)
+
+    async def terminate(self, dest: str) -> None:
+        """Stops a process at once."""
+        await trio.lowlevel.checkpoint()
+        self.native.terminate(dest)
+
+    async def cancel(self, dest: str, reason: str = "", deadline: float | None = None) -> None:
+        """Asks a process to stop (CANCEL event), terminating it after ``deadline`` seconds."""
+        await trio.lowlevel.checkpoint()
+        self.native.cancel(dest, reason, deadline)
+
+    async def wait_exit(self, pid: str) -> ExitResult:
+        """Waits for a process to end."""
+        return await self.native.wait_exit(pid)
+
+    def lookup(self, name: str) -> str | None:
+        """The PID registered under ``name``, or None."""
+        return self.native.lookup(name)
+
+    @asynccontextmanager
+    async def mailbox(self) -> AsyncIterator[Mailbox]:
+        """A Python-side PID with a mailbox, closed when the block ends."""
+        box = self.native.open_mailbox()
+        try:
+            yield box
+        finally:
+            box.close()
+
+    # -- services ---------------------------------------------------------------------
+
+    def services(self) -> list[ServiceInfo]:
+        """Every service with its state, failure count and current PID."""
+        return self.supervisor.services()
+
+    async def start_service(self, service_id: str) -> None:
+        """Starts a service (and what it requires)."""
+        await self.supervisor.start_service(service_id)
+
+    async def stop_service(self, service_id: str) -> None:
+        """Stops a service gracefully."""
+        await self.supervisor.stop_service(service_id)
+
+
+@asynccontextmanager
+async def open_node(
+    roots: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
+    overrides: Sequence[str] = (),
+    *,
+    state_dir: str | os.PathLike[str] | None = None,
+    max_memory: int = 0,
+    registry: Registry | None = None,
+) -> AsyncIterator[Node]:
+    """Boots a node from app directories and stops it when the block ends.
+
+    Loads and validates every entry (raising :class:`orrery.errors.RegistryError`
+    with all problems), starts auto-start services in dependency order and
+    returns when boot completed. Leaving the block stops every service in
+    reverse order, bounded by the node's ``shutdown_timeout``.
+    """
+    if isinstance(roots, (str, os.PathLike)):
+        roots = [roots]
+    if registry is None:
+        registry = load(roots, overrides)
+    config = registry.config
+    native = NativeRuntime(config.node_name, max_memory=max_memory)
+    for entry in registry.of_kind("process.host"):
+        assert isinstance(entry, HostEntry)
+        native.define_host(entry.id, entry.max_processes)
+    for entry in registry.of_kind("process.lua", "workflow.lua", "function.lua"):
+        assert isinstance(entry, LuaEntry)
+        native.engine.define(entry)
+    node = Node(registry, native)
+    node.state_dir = Path(state_dir) if state_dir else (Path(roots[0]) / ".orrery")  # type: ignore[attr-defined]
+    async with trio.open_nursery() as nursery:
+        await nursery.start(native.run)
+        try:
+            await node.supervisor.boot(nursery)
+            yield node
+        finally:
+            with trio.CancelScope(shield=True):
+                timeout = config.shutdown_timeout
+                with trio.move_on_after(timeout if math.isfinite(timeout) else 30.0):
+                    await node.supervisor.shutdown(timeout)
+            nursery.cancel_scope.cancel()

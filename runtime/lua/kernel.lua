@@ -1,0 +1,992 @@
+-- orrery kernel: processes, coroutines, channels, mailboxes, the step machine.
+--
+-- Trusted code. It runs with the real standard library of its Lua state and is
+-- never visible to user code. The chunk is called with (codec_ctor, config) and
+-- returns K. See docs/design.md for the contract modules and hosts rely on.
+--
+-- Invariants (hold between any two kernel calls):
+--   * a process is in `live` iff its status is not "dead";
+--   * a coroutine record is in at most one run queue, and only while runnable;
+--   * `cur` is the process whose coroutine is executing, nil between steps;
+--   * proc.ext_waits counts coroutines of proc blocked on a case whose channel
+--     can be fed from outside the process (subscriptions, host requests); a
+--     process with nothing runnable, nothing external to wait for and live
+--     coroutines is deadlocked.
+
+local codec_ctor, config = ...
+
+local co_create, co_resume, co_yield, co_status, co_running, co_close =
+  coroutine.create, coroutine.resume, coroutine.yield, coroutine.status, coroutine.running, coroutine.close
+local sethook = debug.sethook
+local setmetatable, getmetatable, type, next, error, tostring, select, rawget, rawset, pcall =
+  setmetatable, getmetatable, type, next, error, tostring, select, rawget, rawset, pcall
+local pack, unpack, concat = table.pack, table.unpack, table.concat
+local mtype = math.type
+
+local K = {}
+
+local HOOK_COUNT = config.hook_count or 100000      -- instructions between budget checks
+local BUDGET_TICKS = config.budget_ticks or 2000    -- checks per step before the step is killed
+
+-- Unique values the scheduler recognises.
+local SUSPEND = setmetatable({}, {__tostring = function() return "orrery.suspend" end})
+local KILL = setmetatable({}, {__tostring = function() return "process killed" end})
+K.SUSPEND, K.KILL = SUSPEND, KILL
+
+local cur = nil               -- running process
+local budget = BUDGET_TICKS   -- remaining budget checks in this step
+local kthreads = setmetatable({}, {__mode = "k"})   -- coroutines the kernel drives -> record
+
+-------------------------------------------------------------------------------
+-- Error objects
+-------------------------------------------------------------------------------
+
+local rawmt = debug.getmetatable
+
+-- Kernel objects keep their state under private table keys that user code
+-- cannot name; `next`/`pairs` refuse kernel objects in the sandbox, so the keys
+-- cannot be discovered either. Type checks compare raw metatables.
+local ES, MS, PS, CS, XS = {}, {}, {}, {}, {}   -- error, message, payload, channel, case state keys
+K.STATE_KEYS = {ES, MS, PS, CS, XS}
+
+local ERR_MT = {__metatable = "error", __name = "error"}
+local err_methods = {}
+ERR_MT.__index = err_methods
+ERR_MT.__tostring = function(e) return e[ES].message end
+ERR_MT.__newindex = function() error(K.error("Invalid", "error objects are read-only", false), 2) end
+
+local function estate(e, fn)
+  local st = rawmt(e) == ERR_MT and rawget(e, ES)
+  if not st then K.invalid("error:" .. fn .. " must be called on an error object", 3) end
+  return st
+end
+function err_methods.kind(e) return estate(e, "kind").kind end
+function err_methods.message(e) return estate(e, "message").message end
+function err_methods.retryable(e) return estate(e, "retryable").retryable end
+function err_methods.details(e) return estate(e, "details").details end
+function err_methods.stack(e) return estate(e, "stack").stack or "" end
+function err_methods.cause(e) return estate(e, "cause").cause end
+
+function K.error(kind, message, retryable, details, cause)
+  return setmetatable({[ES] = {kind = kind, message = message, retryable = retryable,
+                               details = details, cause = cause}}, ERR_MT)
+end
+local new_error = K.error
+
+local function is_error(v) return rawmt(v) == ERR_MT end
+K.is_error = is_error
+
+function K.error_fields(e)
+  local st = e[ES]
+  return st.kind, st.message, st.retryable, st.details
+end
+function K.error_cause(e) return e[ES].cause end
+
+function K.invalid(message, level)
+  error(new_error("Invalid", message, false), (level or 1) + 1)
+end
+
+-- Turns anything raised or returned as an error into an error object.
+function K.to_error(x)
+  if is_error(x) then return x end
+  if x == KILL then return new_error("Internal", "process killed") end
+  if type(x) == "string" then return new_error("Internal", x) end
+  return new_error("Internal", tostring(x))
+end
+
+K.ERR_MT = ERR_MT
+K.PROTECTED_MTS = {}    -- filled below: raw metatables of kernel objects
+
+-------------------------------------------------------------------------------
+-- Payload objects and the codec
+-------------------------------------------------------------------------------
+
+local PAYLOAD_MT = {__metatable = "payload", __name = "payload"}
+local MSG_MT = {__metatable = "message", __name = "message"}
+local payload_methods = {}
+PAYLOAD_MT.__index = payload_methods
+PAYLOAD_MT.__newindex = function() error(new_error("Invalid", "payloads are read-only"), 2) end
+
+local codec = codec_ctor({
+  is_error = is_error,
+  error_fields = K.error_fields,
+  make_error = function(kind, message, retryable, details) return new_error(kind, message, retryable, details) end,
+  unwrap = function(v)
+    if rawmt(v) == PAYLOAD_MT then return true, v[PS].v end
+    return false
+  end,
+})
+K.codec = codec
+local copy = codec.copy
+
+function K.copy(v)
+  local c, why = copy(v)
+  if why then return nil, new_error("Invalid", why, false) end
+  return c
+end
+
+-- A payload holds a private copy; the first data() hands it out, later calls copy.
+function K.new_payload(v, fresh)
+  return setmetatable({[PS] = {v = v, fresh = fresh}}, PAYLOAD_MT)
+end
+function K.is_payload(v) return rawmt(v) == PAYLOAD_MT end
+
+function payload_methods.data(p)
+  local st = rawmt(p) == PAYLOAD_MT and p[PS]
+  if not st then K.invalid("payload:data must be called on a payload", 2) end
+  if st.fresh then
+    st.fresh = false
+    return st.v
+  end
+  local c, why = copy(st.v)
+  if why then return nil, new_error("Invalid", why, false) end
+  return c
+end
+function payload_methods.get_format() return "lua/any" end
+function payload_methods.unmarshal(p) return payload_methods.data(p) end
+
+-------------------------------------------------------------------------------
+-- Messages
+-------------------------------------------------------------------------------
+-- A message: {_topic, _from, _data}; _data is the data form (one value, nil, or
+-- an array of several values), already private to the receiver.
+
+local msg_methods = {}
+MSG_MT.__index = msg_methods
+MSG_MT.__newindex = function() error(new_error("Invalid", "messages are read-only", false), 2) end
+
+local function mstate(m, fn)
+  local st = rawmt(m) == MSG_MT and m[MS]
+  if not st then K.invalid("message:" .. fn .. " must be called on a message", 3) end
+  return st
+end
+function msg_methods.topic(m) return mstate(m, "topic").topic end
+function msg_methods.from(m) return mstate(m, "from").from end
+function msg_methods.payload(m)
+  local st = mstate(m, "payload")
+  local p = st.payload
+  if not p then
+    p = K.new_payload(st.data, true)
+    st.payload = p
+  end
+  return p
+end
+
+function K.new_message(topic, from, data)
+  return setmetatable({[MS] = {topic = topic, from = from, data = data}}, MSG_MT)
+end
+function K.is_message(v) return rawmt(v) == MSG_MT end
+function K.message_fields(m) local st = m[MS]; return st.topic, st.from, st.data end
+
+-- The data form of a list of values (already copied).
+function K.data_form(n, ...)
+  if n == 0 then return nil end
+  if n == 1 then return (...) end
+  return {...}
+end
+
+-------------------------------------------------------------------------------
+-- Run queues
+-------------------------------------------------------------------------------
+
+local procq, pqh, pqt = {}, 1, 0       -- processes with runnable coroutines
+
+local function queue_proc(proc)
+  if not proc.queued then
+    proc.queued = true
+    pqt = pqt + 1
+    procq[pqt] = proc
+  end
+end
+
+-- Makes coroutine record `cr` runnable; it will be resumed with (a, b).
+local function wake(cr, a, b)
+  local proc = cr.proc
+  if proc.status == "dead" then return end
+  if cr.ext then
+    proc.ext_waits = proc.ext_waits - 1
+    cr.ext = false
+  end
+  cr.a, cr.b = a, b
+  local t = proc.rqt + 1
+  proc.rqt = t
+  proc.rq[t] = cr
+  queue_proc(proc)
+end
+K.wake = wake
+
+-------------------------------------------------------------------------------
+-- Budget hook
+-------------------------------------------------------------------------------
+
+local function budget_hook()
+  budget = budget - 1
+  if budget <= 0 then
+    if cur then cur.killed = cur.killed or "budget" end
+    error(KILL, 0)
+  end
+  if cur and cur.killed then error(KILL, 0) end
+end
+function K.reset_budget() budget = BUDGET_TICKS end
+
+function K.arm(thread)
+  sethook(thread, budget_hook, "", HOOK_COUNT)
+end
+
+-------------------------------------------------------------------------------
+-- Suspension
+-------------------------------------------------------------------------------
+
+-- Suspends the running kernel coroutine until something calls wake() on it.
+-- Returns the two wake values. User coroutines forward this through resume.
+local function suspend()
+  return co_yield(SUSPEND)
+end
+K.suspend = suspend
+
+local function current_cr()
+  local th = co_running()
+  local cr = kthreads[th]
+  if cr then return cr end
+  -- inside a user coroutine: the kernel record is that of the nearest kernel
+  -- coroutine that resumed it; the sandbox keeps that link in `cur.active`.
+  return cur and cur.active
+end
+K.current_cr = current_cr
+
+K.loading = false
+function K.current()
+  if K.loading then error(new_error("Invalid", "operation not allowed while loading", false), 2) end
+  return cur
+end
+
+-------------------------------------------------------------------------------
+-- Channels
+-------------------------------------------------------------------------------
+-- ch = {size, buf, bh, bt, closed, rq, rh, rt, sq, sh, st, ext}
+-- rq/sq hold *entries* {w = waiter, value = v (send)}. A waiter
+-- w = {cr, done, select} is one blocked operation; a select enqueues one entry
+-- per case, all pointing at the same waiter, so the first channel to complete
+-- the waiter marks it done and the other entries are skipped when reached.
+
+-- The object user code holds is {[CS] = ch}; `ch.obj` points back at it.
+
+local CHAN_MT = {__metatable = "channel", __name = "channel"}
+local chan = {}          -- methods on channel objects
+CHAN_MT.__index = chan
+CHAN_MT.__newindex = function() error(new_error("Invalid", "channels are read-only", false), 2) end
+
+local INF = math.huge
+
+-- Returns the channel object and its record.
+function K.new_channel(size, ext)
+  local ch = {size = size or 0, buf = {}, bh = 1, bt = 0, closed = false,
+              rq = {}, rh = 1, rt = 0, sq = {}, sh = 1, st = 0, ext = ext or false}
+  local obj = setmetatable({[CS] = ch}, CHAN_MT)
+  ch.obj = obj
+  return obj, ch
+end
+local new_channel = K.new_channel
+local function is_channel(v) return rawmt(v) == CHAN_MT end
+K.is_channel = is_channel
+local function crec(obj, fn)
+  local ch = rawmt(obj) == CHAN_MT and obj[CS]
+  if not ch then K.invalid("channel:" .. fn .. " must be called on a channel", 3) end
+  return ch
+end
+
+-- First live entry of the receive / send queue, dropping dead ones.
+local function live_entry(q, h, t)
+  while h <= t do
+    local e = q[h]
+    local w = e.w
+    if not w.done and w.cr.proc.status ~= "dead" then return e, h end
+    q[h] = nil
+    h = h + 1
+  end
+  return nil, h
+end
+local function take_recv(ch)
+  local e, h = live_entry(ch.rq, ch.rh, ch.rt)
+  if e then ch.rq[h] = nil; h = h + 1 end
+  ch.rh = h
+  return e
+end
+local function take_send(ch)
+  local e, h = live_entry(ch.sq, ch.sh, ch.st)
+  if e then ch.sq[h] = nil; h = h + 1 end
+  ch.sh = h
+  return e
+end
+
+-- Completes a blocked operation.
+local function complete(w, ch, value, ok)
+  w.done = true
+  if w.select then
+    wake(w.cr, {channel = ch.obj, value = value, ok = ok})
+  else
+    wake(w.cr, value, ok)
+  end
+end
+
+-- Puts a value into a channel from outside any coroutine (mailbox delivery,
+-- host results). Subscription and request channels are unbounded / one-shot.
+local function chan_put(ch, v)
+  local e = take_recv(ch)
+  if e then return complete(e.w, ch, v, true) end
+  local t = ch.bt + 1
+  ch.bt = t
+  ch.buf[t] = v
+end
+K.chan_put = chan_put
+
+-- Non-blocking receive: returns true, value, ok when it completed.
+local function try_recv(ch)
+  if ch.bt >= ch.bh then
+    local h = ch.bh
+    local v = ch.buf[h]
+    ch.buf[h] = nil
+    ch.bh = h + 1
+    local s = take_send(ch)          -- a blocked sender moves into the buffer
+    if s then
+      local t = ch.bt + 1
+      ch.bt = t
+      ch.buf[t] = s.value
+      complete(s.w, ch, s.value, true)
+    end
+    return true, v, true
+  end
+  local s = take_send(ch)
+  if s then
+    complete(s.w, ch, s.value, true)
+    return true, s.value, true
+  end
+  if ch.closed then return true, nil, false end
+  return false
+end
+
+-- Non-blocking send: true when a receiver took the value or it was buffered.
+local function try_send(ch, v)
+  local e = take_recv(ch)
+  if e then complete(e.w, ch, v, true); return true end
+  if ch.bt - ch.bh + 1 < ch.size then
+    local t = ch.bt + 1
+    ch.bt = t
+    ch.buf[t] = v
+    return true
+  end
+  return false
+end
+
+local function enqueue_recv(ch, e) local t = ch.rt + 1; ch.rt = t; ch.rq[t] = e end
+local function enqueue_send(ch, e) local t = ch.st + 1; ch.st = t; ch.sq[t] = e end
+
+local function block(cr, ext)
+  if ext then
+    cr.ext = true
+    cr.proc.ext_waits = cr.proc.ext_waits + 1
+  end
+  return suspend()
+end
+
+local function need_cr(what)
+  local cr = current_cr()
+  if not cr then K.invalid(what .. " can only be used inside a process", 3) end
+  return cr
+end
+
+-- Blocking receive on a channel record.
+local function recv(ch)
+  local done, v, ok = try_recv(ch)
+  if done then return v, ok end
+  local cr = need_cr("channel:receive")
+  local w = {cr = cr}
+  enqueue_recv(ch, {w = w})
+  return block(cr, ch.ext)
+end
+K.recv = recv
+
+function chan.receive(obj) return recv(crec(obj, "receive")) end
+
+function chan.send(obj, v)
+  local ch = crec(obj, "send")
+  if ch.closed then K.invalid("send on a closed channel", 2) end
+  if try_send(ch, v) then return true end
+  local cr = need_cr("channel:send")
+  local w = {cr = cr}
+  enqueue_send(ch, {w = w, value = v})
+  local _, ok = block(cr, ch.ext)
+  if ok ~= true then K.invalid("send on a closed channel", 2) end
+  return true
+end
+
+local function close(ch)
+  if ch.closed then return end
+  ch.closed = true
+  if ch.on_close then ch.on_close(ch) end
+  local e = take_recv(ch)            -- waiting receivers imply an empty buffer
+  while e do
+    complete(e.w, ch, nil, false)
+    e = take_recv(ch)
+  end
+  e = take_send(ch)
+  while e do
+    local w = e.w
+    w.done = true
+    if w.select then wake(w.cr, {channel = ch.obj, closed_send = true}) else wake(w.cr, nil, false) end
+    e = take_send(ch)
+  end
+end
+K.close = close
+function chan.close(obj) close(crec(obj, "close")) end
+
+local CASE_MT = {__metatable = "case", __name = "case"}
+function chan.case_receive(obj)
+  return setmetatable({[XS] = {ch = crec(obj, "case_receive"), send = false}}, CASE_MT)
+end
+function chan.case_send(obj, v)
+  return setmetatable({[XS] = {ch = crec(obj, "case_send"), send = true, value = v}}, CASE_MT)
+end
+
+-- select: the first ready case in list order wins; when none is ready, the
+-- first case to become ready wins.
+function K.select(cases)
+  if type(cases) ~= "table" then K.invalid("channel.select expects a table of cases", 2) end
+  local n = #cases
+  local default = rawget(cases, "default")
+  if n == 0 and not default then K.invalid("channel.select needs at least one case", 2) end
+  local cs = {}
+  for i = 1, n do
+    local c = cases[i]
+    c = rawmt(c) == CASE_MT and c[XS]
+    if not c then K.invalid("channel.select: case " .. i .. " is not a case", 2) end
+    cs[i] = c
+    local ch = c.ch
+    if c.send then
+      if ch.closed then K.invalid("send on a closed channel", 2) end
+      if try_send(ch, c.value) then return {channel = ch.obj, value = c.value, ok = true} end
+    else
+      local done, v, ok = try_recv(ch)
+      if done then return {channel = ch.obj, value = v, ok = ok} end
+    end
+  end
+  if default then return {default = true, ok = true} end
+  local cr = need_cr("channel.select")
+  local w = {cr = cr, select = true}
+  local ext = false
+  for i = 1, n do
+    local c = cs[i]
+    if c.send then enqueue_send(c.ch, {w = w, value = c.value}) else enqueue_recv(c.ch, {w = w}) end
+    if c.ch.ext then ext = true end
+  end
+  local r = block(cr, ext)
+  if r.closed_send then K.invalid("send on a closed channel", 2) end
+  return r
+end
+
+K.chan_methods = chan
+
+-- Read-only proxies: what user code gets instead of a shared table.
+local proxies = setmetatable({}, {__mode = "k"})   -- proxy -> real table
+K.proxies = proxies
+function K.readonly(real, name)
+  local mt = {
+    __index = real,
+    __newindex = function(_, k)
+      K.invalid("cannot modify " .. name .. " (field " .. tostring(k) .. "): shared tables are read-only", 2)
+    end,
+    __pairs = function() return next, real, nil end,
+    __len = function() return #real end,
+    __metatable = name,
+  }
+  local p = setmetatable({}, mt)
+  proxies[p] = real
+  K.PROTECTED_MTS[mt] = true
+  return p
+end
+
+for _, mt in ipairs({ERR_MT, MSG_MT, PAYLOAD_MT, CHAN_MT, CASE_MT}) do K.PROTECTED_MTS[mt] = true end
+
+-------------------------------------------------------------------------------
+-- Host requests
+-------------------------------------------------------------------------------
+-- A request is something a host completes later: K.request returns a token and
+-- a one-shot channel (fed from outside: counts as external); K.resolve(token,
+-- ...) puts map(...) (or the first value) into it and closes it. A request may
+-- carry a callback instead of a channel (host-internal timers).
+
+local requests = {}
+local next_token = 0
+
+-- Returns token, channel object, channel record.
+function K.request(proc, map)
+  next_token = next_token + 1
+  local token = next_token
+  local obj, ch = new_channel(1, true)
+  requests[token] = {proc = proc, ch = ch, map = map}
+  proc.nreq = proc.nreq + 1
+  return token, obj, ch
+end
+
+function K.request_cb(cb)
+  next_token = next_token + 1
+  requests[next_token] = {cb = cb}
+  return next_token
+end
+
+function K.resolve(token, a, b)
+  local req = requests[token]
+  if not req then return false end
+  requests[token] = nil
+  if req.cb then req.cb(a, b); return true end
+  local proc = req.proc
+  proc.nreq = proc.nreq - 1
+  if proc.status == "dead" then return false end
+  local ch = req.ch
+  if req.map then a = req.map(a, b) end
+  chan_put(ch, a)
+  close(ch)
+  return true
+end
+
+function K.forget(token) requests[token] = nil end
+
+-------------------------------------------------------------------------------
+-- Processes
+-------------------------------------------------------------------------------
+-- proc = {pid, entry, host, ctx, status, rq, rqh, rqt, queued, main, ext_waits,
+--         nreq, pending (undelivered mailbox items), inbox, events, listens,
+--         listen_msg, trap_links, killed, active, ...host fields}
+
+local live = {}       -- proc -> true
+local nlive = 0
+K.live = live
+function K.count() return nlive end
+
+local on_exit_hook = nil         -- host cleanup, set by the host ops
+function K.set_exit_hook(fn) on_exit_hook = fn end
+
+-- Entries: id -> {factory = fn(env, ...) -> chunk result, method, kind, modules, chunkname}
+local entries = {}
+K.entries = entries
+
+function K.define_entry(id, def) entries[id] = def end
+
+local make_env = nil     -- set by the sandbox: function(proc) -> env table
+function K.set_env_factory(fn) make_env = fn end
+
+-- Body of every main coroutine: instantiate the chunk in the process env, find
+-- the method, run it.
+local function main_body(proc, def, args)
+  local env = make_env(proc, def)
+  local ret = def.factory(env)
+  local fn
+  if type(ret) == "function" then
+    fn = ret
+  elseif type(ret) == "table" then
+    fn = rawget(ret, def.method)
+    if type(fn) ~= "function" then
+      error(new_error("Invalid", def.id .. ": method \"" .. def.method .. "\" is not a function in " .. def.chunkname), 0)
+    end
+  else
+    error(new_error("Invalid", def.id .. ": the chunk must return a function or a table"), 0)
+  end
+  return fn(unpack(args, 1, args.n))
+end
+
+local function new_cr(proc, fn)
+  local th = co_create(fn)
+  sethook(th, budget_hook, "", HOOK_COUNT)
+  local cr = {co = th, proc = proc, ext = false}
+  kthreads[th] = cr
+  proc.threads = proc.threads + 1
+  return cr
+end
+
+-- Creates a process for entry `id` (must be defined) and makes it runnable.
+-- `args` is a packed table of already-copied values.
+function K.new_process(pid, id, host, args, ctx)
+  local def = entries[id]
+  local proc = {pid = pid, entry = id, host = host, ctx = ctx, status = "starting",
+                rq = {}, rqh = 1, rqt = 0, queued = false, threads = 0, ext_waits = 0,
+                nreq = 0, trap_links = false}
+  local cr = new_cr(proc, main_body)
+  cr.first = {proc, def, args}
+  proc.main = cr
+  live[proc] = true
+  nlive = nlive + 1
+  local t = proc.rqt + 1
+  proc.rqt = t
+  proc.rq[t] = cr
+  queue_proc(proc)
+  return proc
+end
+
+-- coroutine.spawn: a new coroutine of the current process.
+function K.spawn_coroutine(fn)
+  local proc = cur
+  if not proc then K.invalid("coroutine.spawn can only be used inside a process", 2) end
+  local cr = new_cr(proc, fn)
+  cr.first = {}
+  local t = proc.rqt + 1
+  proc.rqt = t
+  proc.rq[t] = cr
+  queue_proc(proc)
+  return cr.co
+end
+
+function K.is_kernel_thread(th) return kthreads[th] ~= nil end
+
+-------------------------------------------------------------------------------
+-- Mailbox delivery (semantics.md §4)
+-------------------------------------------------------------------------------
+
+local EXIT, LINK_DOWN, CANCEL = "pid.exit", "pid.link.down", "pid.cancel"
+K.EXIT, K.LINK_DOWN, K.CANCEL = EXIT, LINK_DOWN, CANCEL
+
+local fail_linked   -- forward
+
+-- Tries to hand one mailbox item to a subscription. Events are plain tables
+-- with a `kind` field; messages are message objects.
+local function try_deliver(proc, item)
+  if rawmt(item) == MSG_MT then
+    local st = item[MS]
+    local topic = st.topic
+    local listens = proc.listens
+    local ch = listens and listens[topic]
+    if ch then
+      if proc.listen_msg[topic] then chan_put(ch, item) else chan_put(ch, st.data) end
+      return true
+    end
+    if proc.inbox then chan_put(proc.inbox, item); return true end
+    return false
+  end
+  if proc.events then chan_put(proc.events, item); return true end
+  return false
+end
+
+-- Delivers a message or event to a live process. Returns false when dead.
+function K.deliver(proc, item)
+  if proc.status == "dead" then return false end
+  if rawmt(item) == nil and item.kind == LINK_DOWN and not proc.trap_links then
+    fail_linked(proc, item)
+    return true
+  end
+  if proc.external then
+    proc.external(proc, item)
+    return true
+  end
+  if not try_deliver(proc, item) then
+    local p = proc.pending
+    if not p then p = {h = 1, t = 0}; proc.pending = p end
+    local t = p.t + 1
+    p.t = t
+    p[t] = item
+  end
+  return true
+end
+
+-- Moves pending items that a new subscription can take, in order.
+local function flush_pending(proc)
+  local p = proc.pending
+  if not p then return end
+  local keep = {h = 1, t = 0}
+  for i = p.h, p.t do
+    local item = p[i]
+    if not try_deliver(proc, item) then
+      keep.t = keep.t + 1
+      keep[keep.t] = item
+    end
+  end
+  proc.pending = keep.t > 0 and keep or nil
+end
+
+-- Subscriptions return channel objects; proc.inbox / events / listens hold records.
+function K.inbox(proc)
+  local ch = proc.inbox
+  if not ch then
+    local obj
+    obj, ch = new_channel(INF, true)
+    ch.on_close = function() if proc.inbox == ch then proc.inbox = nil end end
+    proc.inbox = ch
+    flush_pending(proc)
+  end
+  return ch.obj
+end
+
+function K.events(proc)
+  local ch = proc.events
+  if not ch then
+    local obj
+    obj, ch = new_channel(INF, true)
+    ch.on_close = function() if proc.events == ch then proc.events = nil end end
+    proc.events = ch
+    flush_pending(proc)
+  end
+  return ch.obj
+end
+
+-- Returns the channel, or nil, err when the mode differs from an existing one.
+function K.listen(proc, topic, as_message)
+  local listens = proc.listens
+  if not listens then
+    listens = {}
+    proc.listens = listens
+    proc.listen_msg = {}
+  end
+  local ch = listens[topic]
+  if ch then
+    if proc.listen_msg[topic] ~= as_message then
+      return nil, new_error("Invalid", "topic \"" .. topic .. "\" is already listened to in another mode", false)
+    end
+    return ch.obj
+  end
+  local _
+  _, ch = new_channel(INF, true)
+  ch.on_close = function()
+    if listens[topic] == ch then listens[topic] = nil end
+  end
+  listens[topic] = ch
+  proc.listen_msg[topic] = as_message
+  flush_pending(proc)
+  return ch.obj
+end
+
+-- Removes queued, unreceived items matching pred from the mailbox and from the
+-- events channel buffer (unmonitor / unlink).
+function K.purge(proc, pred)
+  local p = proc.pending
+  if p then
+    local keep = {h = 1, t = 0}
+    for i = p.h, p.t do
+      if not pred(p[i]) then keep.t = keep.t + 1; keep[keep.t] = p[i] end
+    end
+    proc.pending = keep.t > 0 and keep or nil
+  end
+  local ev = proc.events
+  if ev then
+    local nb, t = {}, 0
+    for i = ev.bh, ev.bt do
+      local item = ev.buf[i]
+      if not pred(item) then t = t + 1; nb[t] = item end
+    end
+    ev.buf, ev.bh, ev.bt = nb, 1, t
+  end
+end
+
+-------------------------------------------------------------------------------
+-- Exit
+-------------------------------------------------------------------------------
+
+local exitq, eqh, eqt = {}, 1, 0     -- processes whose exit is decided but not processed
+
+local function do_exit(proc, result)
+  if proc.status == "dead" then return end
+  proc.status = "dead"
+  proc.result = result
+  live[proc] = nil
+  nlive = nlive - 1
+  -- drop coroutines and mailbox (semantics.md §6.3 steps 1 and 4)
+  proc.rq, proc.rqh, proc.rqt = {}, 1, 0
+  proc.pending, proc.inbox, proc.events, proc.listens = nil, nil, nil, nil
+  proc.main = nil
+  if on_exit_hook then on_exit_hook(proc, result) end
+end
+
+-- Decides the exit of `proc` with result {value=, error=}. Exits triggered
+-- while processing another exit (link cascades) are queued, so cascades never
+-- recurse.
+local exiting = false
+function K.exit(proc, result)
+  if proc.status == "dead" or proc.exit_decided then return end
+  proc.exit_decided = true
+  eqt = eqt + 1
+  exitq[eqt] = {proc, result}
+  if exiting then return end
+  exiting = true
+  while eqh <= eqt do
+    local e = exitq[eqh]
+    exitq[eqh] = nil
+    eqh = eqh + 1
+    do_exit(e[1], e[2])
+  end
+  exiting = false
+end
+
+fail_linked = function(proc, ev)
+  local cause = ev.result and ev.result.error
+  local msg = is_error(cause) and cause[ES].message or "unknown error"
+  local kind = is_error(cause) and cause[ES].kind or "Unknown"
+  K.exit(proc, {error = new_error("Internal", "linked process " .. ev.from .. " failed: " .. msg, nil,
+                                  {linked_pid = ev.from, linked_kind = kind})})
+end
+
+-- Ends `proc` with an error at once. When proc is the running process the
+-- current coroutine is unwound with the KILL sentinel.
+function K.kill(proc, err)
+  K.exit(proc, {error = err})
+  if proc == cur then
+    proc.killed = proc.killed or "exit"
+    error(KILL, 0)
+  end
+end
+
+-------------------------------------------------------------------------------
+-- Result of a finished main coroutine (lua-api.md §0.3)
+-------------------------------------------------------------------------------
+
+local function outcome(v, e)
+  if e ~= nil then
+    if is_error(e) then return {error = e} end
+    if type(e) == "string" then return {error = new_error("Internal", e)} end
+  end
+  local c, why = copy(v)
+  if why then
+    return {error = new_error("Invalid", "the process result cannot be sent: " .. why, false)}
+  end
+  return {value = c}
+end
+
+local function with_location(proc, err)
+  -- runtime errors raised as strings already carry "file:line:"; error objects
+  -- are kept as they are.
+  return K.to_error(err)
+end
+
+-------------------------------------------------------------------------------
+-- The step machine
+-------------------------------------------------------------------------------
+
+-- Runs the runnable coroutines of one process until none is runnable.
+-- Returns nothing; the process may have exited.
+local function step(proc)
+  cur = proc
+  proc.status = "running"
+  while proc.rqh <= proc.rqt do
+    local h = proc.rqh
+    local cr = proc.rq[h]
+    proc.rq[h] = nil
+    proc.rqh = h + 1
+    budget = BUDGET_TICKS
+    local ok, r1, r2
+    local first = cr.first
+    if first then
+      cr.first = nil
+      ok, r1, r2 = co_resume(cr.co, unpack(first, 1, 3))
+    else
+      local a, b = cr.a, cr.b
+      cr.a, cr.b = nil, nil
+      ok, r1, r2 = co_resume(cr.co, a, b)
+    end
+    if proc.status == "dead" then break end
+    if not ok then
+      local err
+      if r1 == KILL then
+        if proc.killed == "budget" then
+          err = new_error("Internal", proc.entry .. ": step budget exceeded (a loop that never waits?)")
+        else
+          err = new_error("Internal", "process killed")
+        end
+      else
+        err = with_location(proc, r1)
+      end
+      K.exit(proc, {error = err})
+      break
+    elseif co_status(cr.co) == "dead" then
+      kthreads[cr.co] = nil
+      proc.threads = proc.threads - 1
+      if cr == proc.main then
+        K.exit(proc, outcome(r1, r2))
+        break
+      end
+    elseif r1 ~= SUSPEND then
+      K.exit(proc, {error = new_error("Internal", "attempt to yield from outside a coroutine")})
+      break
+    end
+  end
+  cur = nil
+  if proc.status ~= "dead" then
+    proc.status = "idle"
+    if proc.ext_waits == 0 and proc.nreq == 0 and proc.rqh > proc.rqt and not proc.external then
+      K.exit(proc, {error = new_error("Internal", "deadlock: all coroutines are blocked")})
+    end
+  end
+end
+K.step = step
+
+-- Native scheduler: runs runnable processes, at most `max_steps` steps.
+-- Returns true when more work is runnable.
+function K.run(max_steps)
+  local n = 0
+  while pqh <= pqt and n < max_steps do
+    local proc = procq[pqh]
+    procq[pqh] = nil
+    pqh = pqh + 1
+    proc.queued = false
+    if proc.status ~= "dead" then
+      step(proc)
+      n = n + 1
+    end
+  end
+  if pqh > pqt then pqh, pqt = 1, 0 end
+  return pqh <= pqt
+end
+
+function K.runnable() return pqh <= pqt end
+
+-- A process without Lua code whose deliveries call `deliver(proc, item)`
+-- (Python mailboxes).
+function K.new_external(pid, entry, host, deliver)
+  local proc = {pid = pid, entry = entry, host = host, status = "idle", rq = {}, rqh = 1, rqt = 0,
+                queued = false, threads = 0, ext_waits = 0, nreq = 0, trap_links = true,
+                external = deliver}
+  live[proc] = true
+  nlive = nlive + 1
+  return proc
+end
+
+-------------------------------------------------------------------------------
+-- Durations (Go syntax)
+-------------------------------------------------------------------------------
+
+local UNITS = {ns = 1, us = 1000, ["\194\181s"] = 1000, ["\206\188s"] = 1000, ms = 1000000,
+               s = 1000000000, m = 60000000000, h = 3600000000000}
+
+-- Parses a Go duration string ("1h30m", "250ms", "-1.5s") into integer
+-- nanoseconds; returns nil, message when it is not one.
+function K.parse_duration(s)
+  if type(s) ~= "string" or s == "" then return nil, "invalid duration " .. tostring(s) end
+  local i, n, neg = 1, #s, false
+  local c = s:sub(1, 1)
+  if c == "-" or c == "+" then neg = c == "-"; i = 2 end
+  if s:sub(i) == "0" then return 0 end
+  if i > n then return nil, "invalid duration \"" .. s .. "\"" end
+  local total = 0.0
+  while i <= n do
+    local num, frac, j = s:match("^(%d*)%.?(%d*)()", i)
+    if (num == "" and frac == "") then return nil, "invalid duration \"" .. s .. "\"" end
+    if s:sub(i + #num, i + #num) == "." and frac == "" and num == "" then return nil, "invalid duration \"" .. s .. "\"" end
+    local unit, k = s:match("^([^%d%.]+)()", j)
+    if not unit then return nil, "missing unit in duration \"" .. s .. "\"" end
+    local scale = UNITS[unit]
+    if not scale then return nil, "unknown unit \"" .. unit .. "\" in duration \"" .. s .. "\"" end
+    local v = tonumber((num ~= "" and num or "0") .. "." .. (frac ~= "" and frac or "0"))
+    total = total + v * scale
+    i = k
+  end
+  if total > 9.2e18 then return nil, "duration \"" .. s .. "\" is out of range" end
+  local ns = math.floor(total + 0.5)
+  ns = math.tointeger(ns) or 0
+  return neg and -ns or ns
+end
+
+-- Option durations: a duration string, or a number of MILLISECONDS.
+-- Returns integer nanoseconds or nil, message.
+function K.option_duration(v)
+  if math.type(v) == "integer" then return v * 1000000 end
+  if type(v) == "number" then return math.floor(v * 1000000) end
+  if type(v) == "string" then return K.parse_duration(v) end
+  return nil, "expected a duration string or a number of milliseconds, got " .. type(v)
+end
+
+return K

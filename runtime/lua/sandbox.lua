@@ -1,0 +1,367 @@
+-- orrery sandbox: the environment user code runs in.
+--
+-- Trusted code, called with (K, H, modules) after the host ops and modules are
+-- loaded; it installs K's environment factory. What user code can reach:
+--   * a per-process env table (its globals), whose metatable indexes BASE;
+--   * BASE: safe base functions and read-only proxies of the libraries;
+--   * module tables (read-only proxies) through require.
+-- Nothing else: no Python object, no kernel table, no real library table, no
+-- io/debug/package/load, no bytecode, no __gc finalisers.
+
+local K, H, modules = ...
+
+local rawmt = debug.getmetatable
+local setmetatable, getmetatable, type, next, error, tostring, select =
+  setmetatable, getmetatable, type, next, error, tostring, select
+local rawget, rawset, rawequal, rawlen, pcall, xpcall, ipairs, pairs =
+  rawget, rawset, rawequal, rawlen, pcall, xpcall, ipairs, pairs
+local co_create, co_resume, co_yield, co_status, co_running, co_close, co_isyieldable =
+  coroutine.create, coroutine.resume, coroutine.yield, coroutine.status, coroutine.running,
+  coroutine.close, coroutine.isyieldable
+local pack, unpack = table.pack, table.unpack
+local SUSPEND, KILL = K.SUSPEND, K.KILL
+local PROTECTED = K.PROTECTED_MTS        -- raw metatables of kernel objects
+local invalid = K.invalid
+
+-- Read-only proxies ---------------------------------------------------------
+
+local proxies = K.proxies            -- read-only proxy -> real table
+local readonly = K.readonly
+
+local function protected(t)
+  local mt = rawmt(t)
+  return mt ~= nil and PROTECTED[mt] == true
+end
+
+-- The string metatable: method calls on strings keep working, but user code
+-- cannot reach the real string table through it.
+string.dump = nil
+do
+  local smt = getmetatable("")
+  smt.__metatable = "string"
+end
+
+local function copy_lib(lib, except)
+  local t = {}
+  for k, v in pairs(lib) do
+    if not (except and except[k]) then t[k] = v end
+  end
+  return t
+end
+
+-- Kill-aware protected calls --------------------------------------------------
+
+local function reraise_if_killed(ok, ...)
+  if not ok then
+    local proc = K.current()
+    if (proc and proc.killed) or (...) == KILL then error(KILL, 0) end
+  end
+  return ok, ...
+end
+
+local function safe_pcall(f, ...)
+  return reraise_if_killed(pcall(f, ...))
+end
+
+local function safe_xpcall(f, handler, ...)
+  if type(handler) ~= "function" then invalid("xpcall expects a function as its message handler", 2) end
+  local function h(e)
+    if e == KILL then return KILL end
+    local proc = K.current()
+    if proc and proc.killed then return KILL end
+    return handler(e)
+  end
+  return reraise_if_killed(xpcall(f, h, ...))
+end
+
+-- Raw access and metatables ---------------------------------------------------
+
+local function safe_rawset(t, k, v)
+  if type(t) ~= "table" then invalid("rawset expects a table", 2) end
+  if protected(t) then invalid("rawset cannot modify a shared or runtime object", 2) end
+  return rawset(t, k, v)
+end
+
+local function safe_rawget(t, k)
+  if type(t) ~= "table" then invalid("rawget expects a table", 2) end
+  if protected(t) then return nil end
+  return rawget(t, k)
+end
+
+local function safe_next(t, k)
+  if type(t) ~= "table" then invalid("next expects a table", 2) end
+  if protected(t) then
+    local real = proxies[t]
+    if real then return next(real, k) end
+    return nil
+  end
+  return next(t, k)
+end
+
+local function safe_pairs(t)
+  if type(t) ~= "table" then
+    local mt = getmetatable(t)
+    invalid("bad argument to pairs (table expected, got " .. type(t) .. ")", 2)
+  end
+  local real = proxies[t]
+  if real then return next, real, nil end
+  if protected(t) then return next, {}, nil end
+  local mt = rawmt(t)
+  local mp = mt and rawget(mt, "__pairs")
+  if mp then return mp(t) end
+  return next, t, nil
+end
+
+local function safe_setmetatable(t, mt)
+  if type(t) ~= "table" then invalid("setmetatable expects a table", 2) end
+  if protected(t) then invalid("setmetatable cannot change a shared or runtime object", 2) end
+  if mt ~= nil then
+    if type(mt) ~= "table" then invalid("setmetatable expects a table or nil as metatable", 2) end
+    if protected(mt) or PROTECTED[mt] then invalid("setmetatable cannot use a runtime metatable", 2) end
+    if rawget(mt, "__gc") ~= nil then invalid("__gc metamethods are not allowed", 2) end
+  end
+  return setmetatable(t, mt)
+end
+
+-- Coroutines --------------------------------------------------------------------
+-- User coroutines get the budget hook too, and the kernel's own suspensions
+-- (SUSPEND) are forwarded through user resumes so that blocking calls work
+-- inside them. Kernel-driven coroutines cannot be resumed by user code.
+
+local function check_user_thread(co, fn)
+  if type(co) ~= "thread" then invalid("coroutine." .. fn .. " expects a coroutine", 3) end
+  if K.is_kernel_thread(co) then
+    invalid("coroutine." .. fn .. ": this coroutine is managed by orrery (started with coroutine.spawn)", 3)
+  end
+end
+
+local function forward(co, ok, ...)
+  if ok and (...) == SUSPEND and co_status(co) == "suspended" then
+    -- a blocking orrery call inside co: suspend the kernel coroutine that
+    -- resumed us, then resume co with the wake values.
+    local proc = K.current()
+    local cr = proc and proc.active
+    local a, b = co_yield(SUSPEND)
+    proc = K.current()
+    if proc then proc.active = cr end
+    return forward(co, co_resume(co, a, b))
+  end
+  return reraise_if_killed(ok, ...)
+end
+
+local function safe_resume(co, ...)
+  check_user_thread(co, "resume")
+  local proc = K.current()
+  if proc then
+    local cr = K.current_cr()
+    proc.active = cr
+  end
+  return forward(co, co_resume(co, ...))
+end
+
+local function safe_create(fn)
+  if type(fn) ~= "function" then invalid("coroutine.create expects a function", 2) end
+  local co = co_create(fn)
+  K.arm(co)
+  return co
+end
+
+local function safe_yield(...)
+  local th = co_running()
+  if K.is_kernel_thread(th) then
+    invalid("coroutine.yield: attempt to yield from outside a coroutine", 2)
+  end
+  return co_yield(...)
+end
+
+local function safe_wrap(fn)
+  local co = safe_create(fn)
+  return function(...)
+    local function unwrap(ok, ...)
+      if not ok then error((...), 0) end
+      return ...
+    end
+    return unwrap(safe_resume(co, ...))
+  end
+end
+
+local function safe_close(co)
+  check_user_thread(co, "close")
+  return co_close(co)
+end
+
+local coroutine_lib = {
+  create = safe_create,
+  resume = safe_resume,
+  yield = safe_yield,
+  status = co_status,
+  running = co_running,
+  isyieldable = co_isyieldable,
+  wrap = safe_wrap,
+  close = safe_close,
+  spawn = function(fn)
+    if type(fn) ~= "function" then invalid("coroutine.spawn expects a function", 2) end
+    return K.spawn_coroutine(fn)
+  end,
+}
+
+-- os and math ---------------------------------------------------------------------
+
+local real_time, real_date, real_difftime = os.time, os.date, os.difftime
+local os_lib = {
+  time = function(t)
+    if t == nil then return H.now() // 1000000000 end
+    return real_time(t)
+  end,
+  date = function(fmt, t)
+    if t == nil then t = H.now() // 1000000000 end
+    return real_date(fmt, t)
+  end,
+  clock = function() return H.monotonic() end,
+  difftime = real_difftime,
+}
+
+-- math.random with a per-process xoshiro256** stream seeded from the host's
+-- random source (deterministic inside workflows). One process re-seeding its
+-- stream never affects another.
+local function rotl(x, n) return (x << n) | (x >> (64 - n)) end
+local function rng_state(proc)
+  local s = proc.rng
+  if not s then
+    local bytes = H.random_bytes(32)
+    s = {string.unpack("<i8i8i8i8", bytes)}
+    s[5] = nil
+    if s[1] | s[2] | s[3] | s[4] == 0 then s[1] = 1 end
+    proc.rng = s
+  end
+  return s
+end
+local function next64(s)
+  local s0, s1, s2, s3 = s[1], s[2], s[3], s[4]
+  local result = rotl(s1 * 5, 7) * 9
+  local t = s1 << 17
+  s2 = s2 ~ s0; s3 = s3 ~ s1; s1 = s1 ~ s2; s0 = s0 ~ s3; s2 = s2 ~ t; s3 = rotl(s3, 45)
+  s[1], s[2], s[3], s[4] = s0, s1, s2, s3
+  return result
+end
+local function project(ran, n)   -- uniform in [0, n] (n >= 0, unsigned compare)
+  if n & (n + 1) == 0 then return ran & n end
+  local lim = n
+  lim = lim | (lim >> 1); lim = lim | (lim >> 2); lim = lim | (lim >> 4)
+  lim = lim | (lim >> 8); lim = lim | (lim >> 16); lim = lim | (lim >> 32)
+  return ran & lim   -- caller retries while > n
+end
+
+local math_lib = copy_lib(math)
+math_lib.random = function(m, n)
+  local proc = K.current()
+  if not proc then invalid("math.random can only be used inside a process", 2) end
+  local s = rng_state(proc)
+  local rv = next64(s)
+  local lo, up
+  if m == nil then
+    return (rv >> 11) * (0.5 / (1 << 52))
+  elseif n == nil then
+    if math.type(m) ~= "integer" then
+      if math.type(m) == "float" and m == math.floor(m) then m = math.tointeger(m) else
+        invalid("bad argument #1 to 'random' (number has no integer representation)", 2) end
+    end
+    if m == 0 then return rv end
+    lo, up = 1, m
+  else
+    lo, up = math.tointeger(m), math.tointeger(n)
+    if lo == nil or up == nil then invalid("bad argument to 'random' (number has no integer representation)", 2) end
+  end
+  if lo > up then invalid("bad argument to 'random' (interval is empty)", 2) end
+  local span = up - lo
+  local r = project(rv, span)
+  while math.ult(span, r) do r = project(next64(s), span) end
+  return lo + r
+end
+math_lib.randomseed = function(x, y)
+  local proc = K.current()
+  if not proc then invalid("math.randomseed can only be used inside a process", 2) end
+  if x == nil then
+    proc.rng = nil
+    rng_state(proc)
+    return
+  end
+  local n = math.tointeger(x) or string.unpack("<i8", string.pack("<d", x))
+  proc.rng = {n, 0xff, math.tointeger(y) or 0, 0}
+  for _ = 1, 16 do next64(proc.rng) end
+end
+
+-- print -----------------------------------------------------------------------------
+
+local function safe_print(...)
+  local n = select("#", ...)
+  local parts = {}
+  for i = 1, n do parts[i] = tostring((select(i, ...))) end
+  H.log("info", table.concat(parts, "\t"), nil)
+end
+
+-- BASE --------------------------------------------------------------------------------
+
+local BASE = {
+  assert = assert, error = error, type = type, tostring = tostring, tonumber = tonumber,
+  select = select, ipairs = ipairs, rawequal = rawequal, rawlen = rawlen,
+  getmetatable = getmetatable,
+  pcall = safe_pcall, xpcall = safe_xpcall, next = safe_next, pairs = safe_pairs,
+  rawget = safe_rawget, rawset = safe_rawset, setmetatable = safe_setmetatable,
+  unpack = table.unpack, print = safe_print,
+  _VERSION = _VERSION,
+}
+
+local LIBS = {
+  string = readonly(copy_lib(string), "string"),
+  table = readonly(copy_lib(table), "table"),
+  math = readonly(math_lib, "math"),
+  utf8 = readonly(copy_lib(utf8), "utf8"),
+  os = readonly(os_lib, "os"),
+  coroutine = readonly(coroutine_lib, "coroutine"),
+}
+for k, v in pairs(LIBS) do BASE[k] = v end
+
+-- Modules: every module table is exposed through a read-only proxy.
+local MODS = {}
+for name, mod in pairs(modules) do MODS[name] = readonly(mod, name) end
+-- always available as globals and through require
+local ALWAYS = {process = true, channel = true, errors = true, payload = true}
+for name in pairs(ALWAYS) do BASE[name] = MODS[name] end
+
+local function make_require(def)
+  local allowed = def.allowed
+  return function(name)
+    if type(name) ~= "string" then invalid("require expects a module name", 2) end
+    local m = MODS[name]
+    if m and (ALWAYS[name] or allowed[name]) then return m end
+    if name == "coroutine" or name == "string" or name == "table" or name == "math"
+       or name == "utf8" or name == "os" then
+      return LIBS[name]
+    end
+    error(K.error("Invalid", "module '" .. name .. "' is not allowed in " .. def.id, false), 2)
+  end
+end
+
+local BASE_PROXY = readonly(BASE, "_G")
+local ENV_MT = {__index = BASE_PROXY}
+
+-- The environment of one process: private globals, shared read-only base.
+K.set_env_factory(function(proc, def)
+  local req = def.require
+  if not req then
+    req = make_require(def)
+    def.require = req
+  end
+  local env = setmetatable({require = req}, ENV_MT)
+  env._G = env
+  return env
+end)
+
+-- An environment for loading-time checks of an entry (registry.md §9.2).
+function K.scratch_env(def)
+  return setmetatable({require = make_require(def), _G = nil}, ENV_MT)
+end
+
+K.BASE = BASE
+return true

@@ -1,0 +1,3 @@
+return function(request)
+  return {notified = "approver-of-" .. request.id}
+end
