@@ -1,0 +1,42 @@
+"""The node supervisor: services, restart policy, start and stop ordering (supervision.md).
+
+The node turns every registry entry with a ``lifecycle`` block into a :class:`ServiceSpec` whose
+``factory`` makes one :class:`ServiceRun` per start attempt, and hands the specs to a
+:class:`ServiceSupervisor`::
+
+    sup = ServiceSupervisor(specs)
+    async with trio.open_nursery() as nursery:
+        await sup.boot(nursery)          # returns when boot completes, or raises BootFailed
+        ...
+        await sup.shutdown(timeout=30)   # dependents first; never hangs
+
+Transitions are logged on the ``orrery.supervision`` logger.
+"""
+
+from __future__ import annotations
+
+from ._policy import RestartDecision as RestartDecision
+from ._policy import RestartPolicy as RestartPolicy
+from ._policy import decide_restart as decide_restart
+from ._protocol import BootFailed as BootFailed
+from ._protocol import RunOutcome as RunOutcome
+from ._protocol import ServiceInfo as ServiceInfo
+from ._protocol import ServiceRun as ServiceRun
+from ._protocol import ServiceSpec as ServiceSpec
+from ._protocol import ServiceState as ServiceState
+from ._service import LOGGER_NAME as LOGGER_NAME
+from ._supervisor import ServiceSupervisor as ServiceSupervisor
+
+__all__ = [
+    "LOGGER_NAME",
+    "BootFailed",
+    "RestartDecision",
+    "RestartPolicy",
+    "RunOutcome",
+    "ServiceInfo",
+    "ServiceRun",
+    "ServiceSpec",
+    "ServiceState",
+    "ServiceSupervisor",
+    "decide_restart",
+]
