@@ -102,8 +102,14 @@ def _text(value: bytes | str | None) -> str | None:
     return value
 
 
-def _raise(ok: bool, *rest: Any) -> Any:
-    """Turns an ``ok, kind, message`` answer from Lua into a value or exception."""
+def _raise(answer: Any) -> Any:
+    """Turns an ``ok[, value]`` / ``false, kind, message`` answer from Lua into a value or exception.
+
+    Lua returns one value as itself and several as a tuple.
+    """
+    if not isinstance(answer, tuple):
+        answer = (answer,)
+    ok, *rest = answer
     if ok:
         return rest[0] if rest else None
     kind, message = _text(rest[0]) or "Internal", _text(rest[1]) or ""
@@ -165,7 +171,7 @@ class Mailbox:
 
     def monitor(self, pid: str) -> None:
         """Receive a ``pid.exit`` event when ``pid`` ends."""
-        _raise(*self._runtime._lua(self._runtime.H.ext_mailbox_monitor, self.pid, pid))
+        _raise(self._runtime._lua(self._runtime.H.ext_mailbox_monitor, self.pid, pid))
 
     def close(self) -> None:
         """Releases the PID; later sends to it fail with NotFound."""
@@ -405,7 +411,7 @@ class NativeRuntime:
         watch_id = next(self._watch_ids)
         self._watches[watch_id] = callback
         try:
-            _raise(*self._lua(self.H.ext_watch, pid, watch_id))
+            _raise(self._lua(self.H.ext_watch, pid, watch_id))
         except OrreryError:
             del self._watches[watch_id]
             raise
@@ -436,7 +442,7 @@ class NativeRuntime:
             opts["ctx"] = context
         try:
             return _text(
-                _raise(*self._lua(self.H.ext_spawn, entry, host, encode(list(args)),
+                _raise(self._lua(self.H.ext_spawn, entry, host, encode(list(args)),
                                   encode(opts) if opts else None, watch_id))
             ) or ""
         except OrreryError:
@@ -475,7 +481,7 @@ class NativeRuntime:
         watch_id = next(self._watch_ids)
         self._watches[watch_id] = on_exit
         try:
-            pid = _raise(*self._lua(self.H.ext_call, function, encode(list(args)),
+            pid = _raise(self._lua(self.H.ext_call, function, encode(list(args)),
                                     encode(context) if context else None, watch_id))
         except OrreryError:
             self._watches.pop(watch_id, None)
@@ -492,17 +498,17 @@ class NativeRuntime:
         """Delivers a message to a native process or name; raises NotFound / Invalid."""
         if not isinstance(topic, str) or not topic or topic.startswith("@"):
             raise error_for("Invalid", f"invalid topic {topic!r}: topics are non-empty and do not start with @")
-        _raise(*self._lua(self.H.ext_send, dest, topic, sender, encode(list(values))))
+        _raise(self._lua(self.H.ext_send, dest, topic, sender, encode(list(values))))
 
     def terminate(self, dest: str) -> None:
         """Stops a process at once (its exit error is Canceled "terminated")."""
-        _raise(*self._lua(self.H.ext_terminate, dest))
+        _raise(self._lua(self.H.ext_terminate, dest))
 
     def cancel(self, dest: str, reason: str = "", deadline: float | None = None,
                sender: str | None = None) -> None:
         """Sends a CANCEL event; with ``deadline`` (seconds) the process is terminated after it."""
         ns = None if deadline is None else int(deadline * 1e9)
-        _raise(*self._lua(self.H.ext_cancel, dest, reason, ns, sender))
+        _raise(self._lua(self.H.ext_cancel, dest, reason, ns, sender))
 
     def lookup(self, name: str) -> str | None:
         """The PID registered under ``name``, or None."""
