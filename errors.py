@@ -26,7 +26,22 @@ from .runtime._errors import UsageError as UsageError
 from .runtime._errors import error_for as error_for
 
 __all__ = [
-    "KINDS", "AlreadyExists", "Canceled", "Conflict", "InternalError", "InvalidError",
-    "NondeterminismError", "NotFound", "OrreryError", "OrreryInternalError", "PermissionDenied",
-    "Problem", "RateLimited", "RegistryError", "Timeout", "Unavailable", "UsageError", "error_for",
+    "KINDS",
+    "AlreadyExists",
+    "Canceled",
+    "Conflict",
+    "InternalError",
+    "InvalidError",
+    "NondeterminismError",
+    "NotFound",
+    "OrreryError",
+    "OrreryInternalError",
+    "PermissionDenied",
+    "Problem",
+    "RateLimited",
+    "RegistryError",
+    "Timeout",
+    "Unavailable",
+    "UsageError",
+    "error_for",
 ]

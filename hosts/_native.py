@@ -103,7 +103,7 @@ def _text(value: bytes | str | None) -> str | None:
 
 
 def _raise(answer: Any) -> Any:
-    """Turns an ``ok[, value]`` / ``false, kind, message`` answer from Lua into a value or exception.
+    """Turns an ``ok[, value]`` / ``false, kind, message`` Lua answer into a value or exception.
 
     Lua returns one value as itself and several as a tuple.
     """
@@ -309,34 +309,52 @@ class NativeRuntime:
 
     # -- callbacks from Lua ------------------------------------------------------------
 
-    def _log(self, level: bytes, pid: bytes, entry: bytes, message: bytes, fields: bytes | None) -> None:
-        extra = {"pid": _text(pid), "entry": _text(entry)}
+    def _log(
+        self, level: bytes, pid: bytes, entry: bytes, message: bytes, fields: bytes | None
+    ) -> None:
+        extra: dict[str, Any] = {"pid": _text(pid), "entry": _text(entry)}
+        text = _text(message) or ""
         if fields:
             decoded = decode(fields)
-            if isinstance(decoded, dict):
+            if isinstance(decoded, dict) and decoded:
                 extra["fields"] = decoded
-        text = _text(message) or ""
-        _lua_log.log(_LEVELS.get(level, logging.INFO), "%s [%s %s]", text, extra["entry"], extra["pid"],
-                     extra={"orrery": extra})
+                text += " " + " ".join(f"{k}={v}" for k, v in sorted(decoded.items(), key=str))
+        _lua_log.log(
+            _LEVELS.get(level, logging.INFO),
+            "%s [%s %s]",
+            text,
+            extra["entry"],
+            extra["pid"],
+            extra={"orrery": extra},
+        )
 
     def _exit_notify(self, watch_id: int, pid: bytes, result: bytes) -> None:
         callback = self._watches.pop(watch_id, None)
         if callback is not None:
             callback(_text(pid) or "", result)
 
-    def _mailbox_put(self, mailbox_id: int, kind: bytes, topic: bytes, sender: bytes | None,
-                     data: bytes) -> None:
+    def _mailbox_put(
+        self, mailbox_id: int, kind: bytes, topic: bytes, sender: bytes | None, data: bytes
+    ) -> None:
         mailbox = self._mailboxes.get(mailbox_id)
         if mailbox is not None:
-            mailbox._put(MailboxItem(kind=_text(kind) or "", topic=_text(topic) or "",
-                                     sender=_text(sender), payload=decode(data)))
+            mailbox._put(
+                MailboxItem(
+                    kind=_text(kind) or "",
+                    topic=_text(topic) or "",
+                    sender=_text(sender),
+                    payload=decode(data),
+                )
+            )
 
     def _mailbox_closed(self, mailbox_id: int) -> None:
         self._mailboxes.pop(mailbox_id, None)
 
     def _remote(self, token: int, op: bytes, args: bytes) -> None:
         if self._nursery is None:  # pragma: no cover - only before run()
-            self.K.resolve(token, False, encode(ErrorValue("Unavailable", "node is not running", None, None)))
+            self.K.resolve(
+                token, False, encode(ErrorValue("Unavailable", "node is not running", None, None))
+            )
             return
         self._nursery.start_soon(self._remote_task, token, _text(op) or "", args)
 
@@ -347,7 +365,10 @@ class NativeRuntime:
             result = await self.router.remote(op, decode(args))
             answer = (True, encode(result))
         except OrreryError as exc:
-            answer = (False, encode(ErrorValue(exc.kind, exc.message, exc.retryable, exc.details or None)))
+            answer = (
+                False,
+                encode(ErrorValue(exc.kind, exc.message, exc.retryable, exc.details or None)),
+            )
         except Exception as exc:  # a bug in a host must not take the node down
             _log.exception("remote operation %s failed", op)
             answer = (False, encode(ErrorValue("Internal", str(exc), None, None)))
@@ -441,10 +462,21 @@ class NativeRuntime:
         if context:
             opts["ctx"] = context
         try:
-            return _text(
-                _raise(self._lua(self.H.ext_spawn, entry, host, encode(list(args)),
-                                  encode(opts) if opts else None, watch_id))
-            ) or ""
+            return (
+                _text(
+                    _raise(
+                        self._lua(
+                            self.H.ext_spawn,
+                            entry,
+                            host,
+                            encode(list(args)),
+                            encode(opts) if opts else None,
+                            watch_id,
+                        )
+                    )
+                )
+                or ""
+            )
         except OrreryError:
             if watch_id is not None:
                 self._watches.pop(watch_id, None)
@@ -468,8 +500,9 @@ class NativeRuntime:
                 self._lua(self.H.ext_unwatch, pid, watch_id)
         return box[0]
 
-    async def call(self, function: str, args: Sequence[Any] = (),
-                   context: dict[str, Any] | None = None) -> ExitResult:
+    async def call(
+        self, function: str, args: Sequence[Any] = (), context: dict[str, Any] | None = None
+    ) -> ExitResult:
         """Runs a function.lua entry as a frame and returns its result."""
         box: list[ExitResult] = []
         done = trio.Event()
@@ -481,8 +514,15 @@ class NativeRuntime:
         watch_id = next(self._watch_ids)
         self._watches[watch_id] = on_exit
         try:
-            pid = _raise(self._lua(self.H.ext_call, function, encode(list(args)),
-                                    encode(context) if context else None, watch_id))
+            pid = _raise(
+                self._lua(
+                    self.H.ext_call,
+                    function,
+                    encode(list(args)),
+                    encode(context) if context else None,
+                    watch_id,
+                )
+            )
         except OrreryError:
             self._watches.pop(watch_id, None)
             raise
@@ -497,15 +537,18 @@ class NativeRuntime:
     def send(self, dest: str, topic: str, values: Sequence[Any], sender: str | None = None) -> None:
         """Delivers a message to a native process or name; raises NotFound / Invalid."""
         if not isinstance(topic, str) or not topic or topic.startswith("@"):
-            raise error_for("Invalid", f"invalid topic {topic!r}: topics are non-empty and do not start with @")
+            raise error_for(
+                "Invalid", f"invalid topic {topic!r}: topics are non-empty and do not start with @"
+            )
         _raise(self._lua(self.H.ext_send, dest, topic, sender, encode(list(values))))
 
     def terminate(self, dest: str) -> None:
         """Stops a process at once (its exit error is Canceled "terminated")."""
         _raise(self._lua(self.H.ext_terminate, dest))
 
-    def cancel(self, dest: str, reason: str = "", deadline: float | None = None,
-               sender: str | None = None) -> None:
+    def cancel(
+        self, dest: str, reason: str = "", deadline: float | None = None, sender: str | None = None
+    ) -> None:
         """Sends a CANCEL event; with ``deadline`` (seconds) the process is terminated after it."""
         ns = None if deadline is None else int(deadline * 1e9)
         _raise(self._lua(self.H.ext_cancel, dest, reason, ns, sender))

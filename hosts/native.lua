@@ -276,6 +276,12 @@ K.set_exit_hook(function(proc, result)
       if m then m[proc] = nil end
     end
   end
+  if result.error and not (monitors and next(monitors)) and not (links and next(links))
+     and not waiters and not ext and not proc.external then
+    -- nobody will see this failure: report it (entry, file and line are in the message)
+    local _, message = K.error_fields(result.error)
+    py.log("warn", pid, proc.entry, "process failed: " .. tostring(message), nil)
+  end
   if proc.remote_watch then py.drop_watches(pid) end
   if proc.external_id then py.mailbox_closed(proc.external_id) end
 end)

@@ -21,6 +21,7 @@ import trio
 
 from ._codec import from_json_text, to_json_text
 from ._errors import OrreryError, RegistryError, UsageError
+from ._node import load, open_node
 
 _log = logging.getLogger("orrery.cli")
 
@@ -59,7 +60,9 @@ def _parser() -> argparse.ArgumentParser:
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--override", action="append", default=[], metavar="NS:ENTRY:FIELD=VALUE")
         p.add_argument("--state-dir", default=None)
-        p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "warn", "error"])
+        p.add_argument(
+            "--log-level", default="info", choices=["debug", "info", "warning", "warn", "error"]
+        )
         p.add_argument("--log-format", default="text", choices=["text", "json"])
 
     run = sub.add_parser("run", help="boot a node (and optionally run one process)")
@@ -91,7 +94,9 @@ def _print_result(value: Any) -> int:
 
 
 def _print_error(kind: str, message: str) -> int:
-    sys.stdout.write(json.dumps({"error": {"kind": kind, "message": message}}, ensure_ascii=False) + "\n")
+    sys.stdout.write(
+        json.dumps({"error": {"kind": kind, "message": message}}, ensure_ascii=False) + "\n"
+    )
     sys.stdout.flush()
     return EXIT_FAILED
 
@@ -106,8 +111,6 @@ def _roots(values: Sequence[str] | None) -> list[str]:
 
 
 def _check(roots: list[str]) -> int:
-    from ._node import load
-
     try:
         registry = load(roots)
     except RegistryError as exc:
@@ -138,13 +141,13 @@ def _pick_host(registry: Any, host: str | None) -> str:
         return hosts[0].id
     if not hosts:
         raise UsageError("--host is required: the registry has no process.host")
-    raise UsageError("--host is required: the registry has several process.host entries: "
-                     + ", ".join(h.id for h in hosts))
+    raise UsageError(
+        "--host is required: the registry has several process.host entries: "
+        + ", ".join(h.id for h in hosts)
+    )
 
 
 async def _run(args: argparse.Namespace) -> int:
-    from ._node import load, open_node
-
     roots = _roots(args.roots)
     try:
         registry = load(roots, args.override)
@@ -160,32 +163,35 @@ async def _run(args: argparse.Namespace) -> int:
         except OrreryError as exc:
             return _usage(str(exc))
         code = EXIT_FAILED
-        async with open_node(roots, registry=registry, state_dir=state_dir) as node:
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(_wait_for_signal, nursery)
-                try:
-                    result = await node.run_process(entry.id, host, *inputs)
-                except OrreryError as exc:
-                    code = _print_error(exc.kind, exc.message)
+        async with (
+            open_node(roots, registry=registry, state_dir=state_dir) as node,
+            trio.open_nursery() as nursery,
+        ):
+            nursery.start_soon(_wait_for_signal, nursery)
+            try:
+                result = await node.run_process(entry.id, host, *inputs)
+            except OrreryError as exc:
+                code = _print_error(exc.kind, exc.message)
+            else:
+                if result.error is not None:
+                    code = _print_error(result.error.kind, result.error.message)
                 else:
-                    if result.error is not None:
-                        code = _print_error(result.error.kind, result.error.message)
-                    else:
-                        code = _print_result(result.value)
-                nursery.cancel_scope.cancel()
+                    code = _print_result(result.value)
+            nursery.cancel_scope.cancel()
         return code
 
     async with open_node(roots, registry=registry, state_dir=state_dir) as node:
-        _log.info("node %s is running (%d services); Ctrl-C stops it", registry.config.node_name,
-                  len(node.services()))
+        _log.info(
+            "node %s is running (%d services); Ctrl-C stops it",
+            registry.config.node_name,
+            len(node.services()),
+        )
         async with trio.open_nursery() as nursery:
             nursery.start_soon(_wait_for_signal, nursery)
     return EXIT_OK
 
 
 async def _call(args: argparse.Namespace) -> int:
-    from ._node import load, open_node
-
     roots = _roots(args.roots)
     try:
         registry = load(roots, args.override)

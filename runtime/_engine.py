@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import lupa.lua54 as lua54
+from lupa import lua54
 
 from ._errors import OrreryInternalError, Problem, error_for
 
@@ -89,7 +89,9 @@ class LuaEngine:
         self._empty_env = rt.table()
         lua_config = rt.table_from({k.encode(): _to_lua(v) for k, v in config.items()})
         codec_ctor = self._run_file(lua_file("orrery.runtime", "lua/codec.lua"))
-        self.K = self._run_file(lua_file("orrery.runtime", "lua/kernel.lua"), codec_ctor, lua_config)
+        self.K = self._run_file(
+            lua_file("orrery.runtime", "lua/kernel.lua"), codec_ctor, lua_config
+        )
         py = rt.table_from({k.encode(): fn for k, fn in bridge.items()})
         self.H = self._run_file(host_ops, self.K, py, lua_config)
         modules = rt.table()
@@ -120,7 +122,7 @@ class LuaEngine:
                  local ok, ret = coroutine.resume(co)
                  K.loading = false
                  if not ok then
-                   if ret == K.KILL then return "top-level code runs too long (an endless loop?)" end
+                   if ret == K.KILL then return "top-level code runs too long (endless loop?)" end
                    if K.is_error(ret) then return ret:message() end
                    return tostring(ret)
                  end

@@ -16,7 +16,7 @@ from typing import Any
 
 import trio
 
-from ..hosts._native import ExitResult, Mailbox, NativeRuntime
+from ..hosts._native import ExitResult, Mailbox, NativeRuntime, result_from
 from ..supervision import RestartPolicy, RunOutcome, ServiceInfo, ServiceSpec, ServiceSupervisor
 from ._engine import LuaEngine, lua_file
 from ._errors import OrreryError, Problem, error_for
@@ -46,8 +46,16 @@ def lua_checker() -> Any:
         nonlocal engine
         if engine is None:
             bridge = dict.fromkeys(
-                ("timer", "random", "log", "exit_notify", "mailbox_put", "mailbox_closed",
-                 "remote", "drop_watches"),
+                (
+                    "timer",
+                    "random",
+                    "log",
+                    "exit_notify",
+                    "mailbox_put",
+                    "mailbox_closed",
+                    "remote",
+                    "drop_watches",
+                ),
                 refuse,
             )
             bridge["now"] = lambda: 0
@@ -108,8 +116,6 @@ class _ProcessServiceRun:
         return self._pid if not self._done.is_set() else None
 
     def _on_exit(self, pid: str, data: bytes) -> None:
-        from ..hosts._native import result_from
-
         self._result = result_from(pid, data)
         self._done.set()
 
@@ -151,7 +157,8 @@ class _UnavailableRun:
 
     async def start(self) -> None:
         raise error_for(
-            "Unavailable", f"{self._entry.kind} {self._entry.id} is not supported by this orrery build"
+            "Unavailable",
+            f"{self._entry.kind} {self._entry.id} is not supported by this orrery build",
         )
 
     async def wait(self) -> RunOutcome:  # pragma: no cover - never started
@@ -171,7 +178,9 @@ class Node:
     def __init__(self, registry: Registry, native: NativeRuntime) -> None:
         self.registry = registry
         self.native = native
-        self.supervisor = ServiceSupervisor(self._service_specs(), logger=logging.getLogger("orrery.supervision"))
+        self.supervisor = ServiceSupervisor(
+            self._service_specs(), logger=logging.getLogger("orrery.supervision")
+        )
 
     def _service_specs(self) -> list[ServiceSpec]:
         specs = []
@@ -239,8 +248,6 @@ class Node:
         box: list[ExitResult] = []
 
         def on_exit(pid: str, data: bytes) -> None:
-            from ..hosts._native import result_from
-
             box.append(result_from(pid, data))
             done.set()
 

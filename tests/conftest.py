@@ -1,4 +1,7 @@
-"""Test support: ``async def`` tests run under trio; ``@pytest.mark.autojump`` gives them virtual time."""
+"""Test support: ``async def`` tests run under trio.
+
+``@pytest.mark.autojump`` gives a test virtual time (trio's MockClock).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,9 @@ import trio.testing
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "autojump: run the async test with trio's MockClock(autojump_threshold=0)")
+    config.addinivalue_line(
+        "markers", "autojump: run the async test with trio's MockClock(autojump_threshold=0)"
+    )
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -6,9 +6,8 @@ and compares the returned value with the expected value of the spec.
 
 from __future__ import annotations
 
-import pytest
-
 import orrery
+import pytest
 
 from .conftest import app
 
@@ -73,7 +72,10 @@ async def test_example_4_monitors_exit_results_cancel_and_terminate() -> None:
         "returner": {"ok": True, "n": 42},
         "failer": {"kind": "NotFound", "message": "no such order", "retryable": False},
         "polite": "cleaned up: shutdown requested",
-        "stubborn": {"error": {"kind": "Canceled", "message": "cancel deadline exceeded"}, "waited_ok": True},
+        "stubborn": {
+            "error": {"kind": "Canceled", "message": "cancel deadline exceeded"},
+            "waited_ok": True,
+        },
         "victim": {"kind": "Canceled", "message": "terminated"},
         "doomed_kind": "Internal",
         "ghost_event": False,
