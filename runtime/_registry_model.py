@@ -1,0 +1,422 @@
+"""The registry's immutable records: entries, lifecycle settings, node config (registry.md).
+
+Every YAML entry becomes one frozen attrs record. Durations are float seconds, references are
+resolved full entry IDs (``namespace:name``), lists are tuples and mappings are read-only views.
+Values taken verbatim from YAML (``meta``, ``input``) are private deep copies made of plain
+``dict`` / ``list`` / scalars; treat them as read-only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import attrs
+
+from ._errors import InvalidError, NotFound
+
+__all__ = [
+    "ALWAYS_AVAILABLE",
+    "IMPLEMENTED_MODULES",
+    "LUA_KINDS",
+    "MODULES",
+    "SERVICE_KINDS",
+    "DevServerSpec",
+    "Entry",
+    "HostEntry",
+    "Lifecycle",
+    "LuaEntry",
+    "LuaSource",
+    "NodeConfig",
+    "Registry",
+    "RestartSpec",
+    "ServiceEntry",
+    "TemporalClientEntry",
+    "TemporalWorkerEntry",
+    "join_kinds",
+]
+
+#: Kinds whose entries are Lua code (registry.md §5.1-§5.3).
+LUA_KINDS: tuple[str, ...] = ("process.lua", "workflow.lua", "function.lua")
+
+#: Kinds that take a ``lifecycle`` block and are run by the supervisor (registry.md §6).
+SERVICE_KINDS: tuple[str, ...] = (
+    "process.host",
+    "process.service",
+    "temporal.client",
+    "temporal.worker",
+)
+
+_ALL_LUA = frozenset(LUA_KINDS)
+_NOT_WORKFLOW = frozenset({"process.lua", "function.lua"})
+
+#: The module table of registry.md §8: module name -> entry kinds that may list it.
+MODULES: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "funcs": _ALL_LUA,
+        "time": _ALL_LUA,
+        "uuid": _ALL_LUA,
+        "crypto": _ALL_LUA,
+        "ctx": _ALL_LUA,
+        "json": _ALL_LUA,
+        "workflow": _ALL_LUA,
+        "logger": _ALL_LUA,
+        "base64": _ALL_LUA,
+        "hash": _ALL_LUA,
+        "yaml": _ALL_LUA,
+        "text": _ALL_LUA,
+        "registry": _NOT_WORKFLOW,
+        "env": _NOT_WORKFLOW,
+        "events": _NOT_WORKFLOW,
+    }
+)
+
+#: Modules this build implements; the other names in :data:`MODULES` are [extended] and refused.
+IMPLEMENTED_MODULES: frozenset[str] = frozenset(
+    {"funcs", "time", "uuid", "crypto", "ctx", "json", "workflow", "logger"}
+)
+
+#: Globals that need no listing (registry.md §8); listing them is allowed and has no effect, so
+#: the loader drops them from :attr:`LuaEntry.modules`.
+ALWAYS_AVAILABLE: frozenset[str] = frozenset(
+    {
+        "process",
+        "channel",
+        "errors",
+        "payload",
+        "coroutine",
+        "os",
+        "string",
+        "table",
+        "math",
+        "print",
+    }
+)
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+def join_kinds(kinds: tuple[str, ...] | list[str]) -> str:
+    """Joins kind names for a message: ``"a"``, ``"a or b"``, ``"a, b or c"``.
+
+    Args:
+        kinds: the kind names, in the order to show.
+
+    Returns:
+        The names joined with commas and a final "or".
+    """
+    if len(kinds) <= 1:
+        return "".join(kinds)
+    return ", ".join(kinds[:-1]) + " or " + kinds[-1]
+
+
+@attrs.frozen
+class LuaSource:
+    """The Lua file of an entry, read and decoded at load time.
+
+    Attributes:
+        path: absolute path of the ``.lua`` file.
+        display: the path for messages and chunk names (relative to the working directory when
+            the file is below it, else absolute).
+        text: the file content (valid UTF-8).
+    """
+
+    path: Path
+    display: str
+    text: str = attrs.field(repr=False)
+
+
+@attrs.frozen
+class RestartSpec:
+    """``lifecycle.restart``: the backoff policy of a service (registry.md §6).
+
+    Attributes:
+        initial_delay: seconds before the first restart of a failure series.
+        max_delay: upper bound of the backoff delay, in seconds.
+        backoff_factor: multiplier per consecutive failure (≥ 1).
+        jitter: relative random spread in ``[0, 1]``; ``0`` disables jitter.
+        max_attempts: maximum runs in one failure series, counting the first; ``0`` = unlimited.
+    """
+
+    initial_delay: float = 1.0
+    max_delay: float = 90.0
+    backoff_factor: float = 2.0
+    jitter: float = 0.1
+    max_attempts: int = 0
+
+
+@attrs.frozen
+class Lifecycle:
+    """The ``lifecycle`` block of a service entry (registry.md §6).
+
+    Attributes:
+        auto_start: start the service when the node boots.
+        requires: full IDs of the services that must run first: the union of ``requires`` and
+            ``depends_on``, in the given order, without duplicates. Implicit edges
+            (service → host, worker → client) are not included; see
+            :meth:`Registry.dependencies`.
+        start_timeout: seconds one start attempt may take.
+        stop_timeout: seconds a graceful stop may take.
+        stable_threshold: seconds after which a run resets the failure counter.
+        restart: the restart policy.
+    """
+
+    auto_start: bool = False
+    requires: tuple[str, ...] = ()
+    start_timeout: float = 10.0
+    stop_timeout: float = 10.0
+    stable_threshold: float = 5.0
+    restart: RestartSpec = RestartSpec()
+
+
+@attrs.frozen(unsafe_hash=False)
+class Entry:
+    """Fields common to every entry (registry.md §4).
+
+    Entries compare by value and hash by ID (their mappings are not hashable).
+
+    Attributes:
+        id: the entry ID, ``namespace:name``.
+        namespace: the namespace of the file that defines the entry.
+        name: the entry name.
+        kind: the entry kind (``process.lua``, ``temporal.worker``, ...).
+        meta: free-form metadata, unvalidated except ``meta.temporal``.
+        file: display path of the YAML file that defines the entry.
+        line: 1-based line of the entry in ``file``, when known.
+    """
+
+    id: str
+    namespace: str
+    name: str
+    kind: str
+    meta: Mapping[str, Any]
+    file: str
+    line: int | None
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+
+@attrs.frozen(unsafe_hash=False)
+class LuaEntry(Entry):
+    """A ``process.lua``, ``workflow.lua`` or ``function.lua`` entry (registry.md §5.1-§5.3).
+
+    Attributes:
+        source: the Lua file.
+        method: name of the function to run in the table the chunk returns.
+        modules: modules the code may ``require``, in the given order, without duplicates and
+            without the always-available globals.
+        workflow_worker: ``meta.temporal.workflow.worker``, resolved to a full ID.
+        workflow_name: ``meta.temporal.workflow.name``; ``None`` means the entry ID.
+        activity_worker: ``meta.temporal.activity.worker``, resolved to a full ID.
+    """
+
+    __hash__ = Entry.__hash__
+
+    source: LuaSource
+    method: str = "main"
+    modules: tuple[str, ...] = ()
+    workflow_worker: str | None = None
+    workflow_name: str | None = None
+    activity_worker: str | None = None
+
+
+@attrs.frozen(unsafe_hash=False)
+class HostEntry(Entry):
+    """A ``process.host`` entry: a native host (registry.md §5.5).
+
+    Attributes:
+        max_processes: maximum live processes on the host; ``0`` = unlimited.
+        lifecycle: service settings of the host.
+    """
+
+    __hash__ = Entry.__hash__
+
+    max_processes: int = 0
+    lifecycle: Lifecycle = Lifecycle()
+
+
+@attrs.frozen(unsafe_hash=False)
+class ServiceEntry(Entry):
+    """A ``process.service`` entry: keeps one process running on a host (registry.md §5.6).
+
+    Attributes:
+        process: full ID of the ``process.lua`` entry to run.
+        host: full ID of the ``process.host`` to run it on.
+        input: positional arguments passed to the process's method on every (re)start.
+        lifecycle: start, stop and restart policy.
+    """
+
+    __hash__ = Entry.__hash__
+
+    process: str
+    host: str
+    input: tuple[Any, ...] = ()
+    lifecycle: Lifecycle = Lifecycle()
+
+
+@attrs.frozen
+class DevServerSpec:
+    """``dev_server`` of a ``temporal.client``: the embedded development server (temporal.md §2.1).
+
+    Attributes:
+        enabled: whether the embedded server is used (always ``True`` on a loaded entry).
+        ip: address the server listens on.
+        port: frontend port; ``0`` picks a free port.
+        ui: whether the Web UI is started.
+        database_file: database file; ``""`` = the default file in the state dir,
+            ``":memory:"`` = in memory.
+        existing_path: path of a ``temporal`` CLI binary; ``""`` = the bundled one.
+        log_level: the server's log level.
+        extra_args: additional CLI arguments.
+        search_attributes: search attribute name -> type, registered at start.
+    """
+
+    enabled: bool
+    ip: str = "127.0.0.1"
+    port: int = 0
+    ui: bool = False
+    database_file: str = ""
+    existing_path: str = ""
+    log_level: str = "warn"
+    extra_args: tuple[str, ...] = ()
+    search_attributes: Mapping[str, str] = _EMPTY
+
+
+@attrs.frozen(unsafe_hash=False)
+class TemporalClientEntry(Entry):
+    """A ``temporal.client`` entry: a connection to a Temporal server (registry.md §5.7).
+
+    Attributes:
+        address: ``host:port`` of the frontend; ``None`` when the embedded server is used.
+        temporal_namespace: the Temporal namespace (YAML field ``namespace``; renamed because
+            :attr:`Entry.namespace` is the entry's own namespace).
+        dev_server: the embedded server settings; set exactly when ``address`` is ``None``.
+        connection_timeout: seconds to establish the connection at start.
+        lifecycle: service settings of the client.
+    """
+
+    __hash__ = Entry.__hash__
+
+    address: str | None
+    temporal_namespace: str = "default"
+    dev_server: DevServerSpec | None = None
+    connection_timeout: float = 10.0
+    lifecycle: Lifecycle = Lifecycle()
+
+
+@attrs.frozen(unsafe_hash=False)
+class TemporalWorkerEntry(Entry):
+    """A ``temporal.worker`` entry: a durable host polling one task queue (registry.md §5.8).
+
+    Attributes:
+        client: full ID of the ``temporal.client`` to use.
+        task_queue: the task queue name.
+        worker_options: the ``worker_options`` given in YAML (temporal.md §3.1), validated;
+            durations are float seconds; absent keys are absent.
+        lifecycle: service settings of the worker.
+    """
+
+    __hash__ = Entry.__hash__
+
+    client: str
+    task_queue: str
+    worker_options: Mapping[str, Any] = _EMPTY
+    lifecycle: Lifecycle = Lifecycle()
+
+
+@attrs.frozen
+class NodeConfig:
+    """The node configuration from ``orrery.yaml`` (registry.md §12).
+
+    Attributes:
+        node_name: node component of native PIDs (``$ORRERY_NODE`` or ``"local"`` by default).
+        log_level: ``debug``, ``info``, ``warn`` or ``error``.
+        shutdown_timeout: seconds a whole-node graceful shutdown may take.
+        root: the first source root (absolute), when there is one.
+    """
+
+    node_name: str = "local"
+    log_level: str = "info"
+    shutdown_timeout: float = 30.0
+    root: Path | None = None
+
+
+@attrs.frozen
+class Registry:
+    """The validated, immutable set of entries a node runs from.
+
+    Attributes:
+        entries: entry ID -> entry, in load order.
+        config: the node configuration.
+    """
+
+    entries: Mapping[str, Entry]
+    config: NodeConfig = NodeConfig()
+
+    def get(self, entry_id: str) -> Entry | None:
+        """Returns the entry with this ID, or ``None``.
+
+        Args:
+            entry_id: a full entry ID (``namespace:name``).
+        """
+        return self.entries.get(entry_id)
+
+    def require(self, entry_id: str, *kinds: str) -> Entry:
+        """Returns the entry with this ID, checking its kind.
+
+        Args:
+            entry_id: a full entry ID.
+            *kinds: the accepted kinds; none means any kind.
+
+        Returns:
+            The entry.
+
+        Raises:
+            NotFound: there is no such entry.
+            InvalidError: the entry is of another kind.
+        """
+        entry = self.entries.get(entry_id)
+        if entry is None:
+            raise NotFound(f"entry {entry_id} not found")
+        if kinds and entry.kind not in kinds:
+            raise InvalidError(
+                f"entry {entry_id} is a {entry.kind}, expected {join_kinds(list(kinds))}"
+            )
+        return entry
+
+    def of_kind(self, *kinds: str) -> list[Entry]:
+        """Returns the entries of the given kinds, in load order.
+
+        Args:
+            *kinds: the kinds wanted.
+        """
+        return [entry for entry in self.entries.values() if entry.kind in kinds]
+
+    def services(self) -> list[Entry]:
+        """Returns every entry that takes a lifecycle (:data:`SERVICE_KINDS`), in load order."""
+        return self.of_kind(*SERVICE_KINDS)
+
+    def dependencies(self, entry_id: str) -> tuple[str, ...]:
+        """Returns the services ``entry_id`` depends on (registry.md §6).
+
+        These are ``lifecycle.requires`` (with ``depends_on``) followed by the implicit edges
+        (a ``process.service`` depends on its host, a ``temporal.worker`` on its client),
+        without duplicates. Entries without a lifecycle have no dependencies.
+
+        Args:
+            entry_id: a full entry ID.
+
+        Raises:
+            NotFound: there is no such entry.
+        """
+        entry = self.require(entry_id)
+        lifecycle = getattr(entry, "lifecycle", None)
+        deps: list[str] = list(lifecycle.requires) if isinstance(lifecycle, Lifecycle) else []
+        if isinstance(entry, ServiceEntry):
+            deps.append(entry.host)
+        elif isinstance(entry, TemporalWorkerEntry):
+            deps.append(entry.client)
+        return tuple(dict.fromkeys(deps))

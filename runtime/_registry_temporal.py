@@ -1,0 +1,247 @@
+"""Field tables of ``temporal.client`` and ``temporal.worker``.
+
+See registry.md §5.7-§5.8 and temporal.md §2-§3.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+from ._registry_checks import (
+    INVALID,
+    OMIT,
+    Check,
+    FieldSpec,
+    Scope,
+    block,
+    boolean,
+    duration,
+    expected,
+    integer,
+    list_of,
+    map_of,
+    number,
+    read_fields,
+    ref,
+    string,
+    unsupported,
+)
+from ._registry_fields import lifecycle
+from ._registry_model import DevServerSpec
+from ._registry_yaml import key_line, node_line
+
+__all__ = ["CLIENT_FIELDS", "WORKER_FIELDS", "finish_client"]
+
+_SEARCH_ATTRIBUTE_TYPES = ("keyword", "text", "int", "double", "bool", "datetime", "keyword_list")
+
+_DEV_SERVER_FIELDS: Mapping[str, FieldSpec] = {
+    "enabled": FieldSpec(boolean()),
+    "ip": FieldSpec(string(nonempty=True)),
+    "port": FieldSpec(integer(minimum=0, maximum=65535)),
+    "ui": FieldSpec(boolean()),
+    "database_file": FieldSpec(string()),
+    "existing_path": FieldSpec(string()),
+    "log_level": FieldSpec(string(choices=("debug", "info", "warn", "error", "never"))),
+    "extra_args": FieldSpec(list_of(string())),
+    "search_attributes": FieldSpec(map_of(string(choices=_SEARCH_ATTRIBUTE_TYPES))),
+}
+
+_CREDENTIALS = (
+    "api_key",
+    "api_key_env",
+    "api_key_file",
+    "cert_file",
+    "cert_pem",
+    "key_file",
+    "key_pem",
+    "key_pem_env",
+)
+
+_AUTH_FIELDS: Mapping[str, FieldSpec] = {
+    "type": FieldSpec(string(choices=("none", "api_key", "mtls"))),
+    **{name: FieldSpec(string()) for name in _CREDENTIALS},
+}
+
+
+def _auth(scope: Scope, value: Any, path: str, line: int | None) -> Any:
+    """``auth``: only ``type: none`` (the default) is supported by this build."""
+    if not isinstance(value, dict):
+        return expected(scope, "a mapping", value, path, line)
+    before = scope.count
+    values = read_fields(scope, value, _AUTH_FIELDS, path)
+    auth_type = values.get("type", "none")
+    if auth_type != "none":
+        scope.report(
+            f"{path}.type",
+            f'auth.type "{auth_type}" is not supported by this orrery build',
+            key_line(value, "type"),
+        )
+        scope.blocked.add(path)
+        return INVALID
+    for name in _CREDENTIALS:
+        if name in value:
+            scope.report(
+                f"{path}.{name}",
+                'must not be set when auth.type is "none"',
+                key_line(value, name),
+            )
+    return OMIT if scope.count == before else INVALID
+
+
+_TLS_FIELDS: Mapping[str, FieldSpec] = {
+    "enabled": FieldSpec(unsupported("TLS", inner=boolean(), allowed=lambda v: v is False)),
+    "ca_file": FieldSpec(unsupported("tls.ca_file", inner=string())),
+    "server_name": FieldSpec(unsupported("tls.server_name", inner=string())),
+    "insecure_skip_verify": FieldSpec(boolean()),
+}
+
+
+def _tls(scope: Scope, value: Any, path: str, line: int | None) -> Any:
+    """``tls``: only a disabled TLS block is supported by this build."""
+    if not isinstance(value, dict):
+        return expected(scope, "a mapping", value, path, line)
+    before = scope.count
+    values = read_fields(scope, value, _TLS_FIELDS, path)
+    if values.get("insecure_skip_verify") is True:
+        scope.report(
+            f"{path}.insecure_skip_verify",
+            "true is not supported: the Python SDK always verifies the server certificate",
+            key_line(value, "insecure_skip_verify"),
+        )
+    return OMIT if scope.count == before else INVALID
+
+
+_HEALTH_FIELDS: Mapping[str, FieldSpec] = {
+    "enabled": FieldSpec(
+        unsupported("health checks", inner=boolean(), allowed=lambda v: v is False)
+    ),
+    "interval": FieldSpec(duration(positive=True)),
+}
+
+
+def _omitted(check: Check) -> Check:
+    def wrapped(scope: Scope, value: Any, path: str, line: int | None) -> Any:
+        result = check(scope, value, path, line)
+        return INVALID if result is INVALID else OMIT
+
+    return wrapped
+
+
+#: Fields of ``temporal.client`` besides ``name``, ``kind`` and ``meta``.
+CLIENT_FIELDS: Mapping[str, FieldSpec] = {
+    "address": FieldSpec(string(nonempty=True)),
+    "namespace": FieldSpec(string(nonempty=True), attr="temporal_namespace"),
+    "dev_server": FieldSpec(block(_DEV_SERVER_FIELDS)),
+    "connection_timeout": FieldSpec(duration(positive=True)),
+    "tq_prefix": FieldSpec(unsupported("tq_prefix", inner=string(), allowed=lambda v: v == "")),
+    "keep_alive_time": FieldSpec(unsupported("keep_alive_time", inner=duration())),
+    "keep_alive_timeout": FieldSpec(unsupported("keep_alive_timeout", inner=duration())),
+    "auth": FieldSpec(_auth),
+    "tls": FieldSpec(_tls),
+    "health_check": FieldSpec(_omitted(block(_HEALTH_FIELDS))),
+    "lifecycle": FieldSpec(lifecycle),
+}
+
+
+def finish_client(scope: Scope, values: dict[str, Any], raw: Mapping[str, Any]) -> None:
+    """Cross-field rules of ``temporal.client``: ``address`` versus ``dev_server``.
+
+    Sets ``values["dev_server"]`` to a :class:`DevServerSpec` when the embedded server is
+    used and to ``None`` otherwise.
+    """
+    has_address = "address" in raw
+    dev_raw = raw.get("dev_server")
+    dev = values.pop("dev_server", None)
+    if "dev_server" in raw and not isinstance(dev_raw, dict):
+        return  # already reported as a type error
+    explicit = dev_raw.get("enabled") if isinstance(dev_raw, dict) else None
+    enabled = dev_raw is not None and (explicit if isinstance(explicit, bool) else not has_address)
+    if has_address:
+        if enabled:
+            scope.report(
+                "address",
+                "must not be set when dev_server is enabled "
+                "(use either a server address or the embedded dev server)",
+                key_line(raw, "address"),
+            )
+        values["dev_server"] = None
+        return
+    if not enabled:
+        reason = "dev_server is disabled" if dev_raw is not None else "no dev_server is configured"
+        scope.report(
+            "address",
+            f"required field is missing ({reason}; set address or enable dev_server)",
+            node_line(raw),
+        )
+        return
+    if dev is not None:
+        dev.pop("enabled", None)
+        values["dev_server"] = DevServerSpec(enabled=True, **dev)
+    values["address"] = None
+
+
+def _workflow_pollers(scope: Scope, value: Any, path: str, line: int | None) -> Any:
+    result = integer(minimum=1)(scope, value, path, line)
+    if result == 1:
+        return scope.report(path, "must not be 1 (use 2 or more workflow task pollers)", line)
+    return result
+
+
+def _no_sessions(scope: Scope, value: Any, path: str, line: int | None) -> Any:
+    result = boolean()(scope, value, path, line)
+    if result is True:
+        return scope.report(
+            path, "true is not supported: the Python SDK has no session worker", line
+        )
+    return result
+
+
+_WORKER_OPTION_FIELDS: Mapping[str, FieldSpec] = {
+    "identity": FieldSpec(string()),
+    "max_concurrent_activity_execution_size": FieldSpec(integer(minimum=1)),
+    "max_concurrent_workflow_task_execution_size": FieldSpec(integer(minimum=1)),
+    "max_concurrent_local_activity_execution_size": FieldSpec(integer(minimum=1)),
+    "max_concurrent_session_execution_size": FieldSpec(integer(minimum=0)),
+    "max_concurrent_eager_activity_execution_size": FieldSpec(integer(minimum=0)),
+    "max_concurrent_activity_task_pollers": FieldSpec(integer(minimum=1)),
+    "max_concurrent_workflow_task_pollers": FieldSpec(_workflow_pollers),
+    "worker_activities_per_second": FieldSpec(number(minimum=0)),
+    "worker_local_activities_per_second": FieldSpec(number(minimum=0)),
+    "task_queue_activities_per_second": FieldSpec(number(minimum=0)),
+    "sticky_schedule_to_start_timeout": FieldSpec(duration(positive=True)),
+    "worker_stop_timeout": FieldSpec(duration()),
+    "deadlock_detection_timeout": FieldSpec(duration()),
+    "max_heartbeat_throttle_interval": FieldSpec(duration()),
+    "default_heartbeat_throttle_interval": FieldSpec(duration()),
+    "enable_logging_in_replay": FieldSpec(boolean()),
+    "enable_session_worker": FieldSpec(_no_sessions),
+    "disable_workflow_worker": FieldSpec(boolean()),
+    "local_activity_worker_only": FieldSpec(boolean()),
+    "disable_eager_activities": FieldSpec(boolean()),
+    "disable_registration_aliasing": FieldSpec(boolean()),
+    "deployment_name": FieldSpec(string()),
+    "build_id": FieldSpec(string()),
+    "use_versioning": FieldSpec(boolean()),
+    "default_versioning_behavior": FieldSpec(string(choices=("", "pinned", "auto_upgrade"))),
+}
+
+
+def _finish_worker_options(scope: Scope, values: dict[str, Any], raw: Any, path: str) -> Any:
+    if values.get("disable_workflow_worker") and values.get("local_activity_worker_only"):
+        return scope.report(
+            f"{path}.local_activity_worker_only",
+            "cannot be combined with disable_workflow_worker (the worker would run nothing)",
+            key_line(raw, "local_activity_worker_only"),
+        )
+    return MappingProxyType(values)
+
+
+#: Fields of ``temporal.worker`` besides ``name``, ``kind`` and ``meta``.
+WORKER_FIELDS: Mapping[str, FieldSpec] = {
+    "client": FieldSpec(ref("temporal.client", edge=True), required=True),
+    "task_queue": FieldSpec(string(nonempty=True), required=True),
+    "worker_options": FieldSpec(block(_WORKER_OPTION_FIELDS, _finish_worker_options)),
+    "lifecycle": FieldSpec(lifecycle),
+}
