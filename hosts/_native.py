@@ -500,6 +500,32 @@ class NativeRuntime:
                 self._lua(self.H.ext_unwatch, pid, watch_id)
         return box[0]
 
+    async def call_encoded(
+        self, function: str, args: bytes, context: bytes | None = None
+    ) -> ExitResult:
+        """Runs a function.lua entry with already-encoded arguments (activities)."""
+        box: list[ExitResult] = []
+        done = trio.Event()
+
+        def on_exit(p: str, data: bytes) -> None:
+            box.append(result_from(p, data))
+            done.set()
+
+        watch_id = next(self._watch_ids)
+        self._watches[watch_id] = on_exit
+        try:
+            pid = _raise(self._lua(self.H.ext_call, function, args, context, watch_id))
+        except OrreryError:
+            self._watches.pop(watch_id, None)
+            raise
+        try:
+            await done.wait()
+        finally:
+            if not box:
+                self._watches.pop(watch_id, None)
+                self._lua(self.H.ext_terminate, pid)
+        return box[0]
+
     async def call(
         self, function: str, args: Sequence[Any] = (), context: dict[str, Any] | None = None
     ) -> ExitResult:

@@ -184,8 +184,9 @@ function H.send(dest, topic, vals)
     K.deliver(target, K.new_message(topic, from, data))
     return true
   end
-  local args = {dest = target, topic = topic, values = vals, from = from}
-  local ok, err = remote_op("send", args)
+  local values = {}
+  for i = 1, vals.n do values[i] = vals[i] end
+  local ok, err = remote_op("send", {dest = target, topic = topic, values = values, n = vals.n, from = from})
   if err then return nil, err end
   return true
 end
@@ -520,8 +521,30 @@ local function spawn_local(spec, me)
   return proc
 end
 
+local function remote_spec(spec)
+  local me = K.current()
+  local args = {}
+  for i = 1, spec.args.n do args[i] = spec.args[i] end
+  local messages
+  if spec.messages then
+    messages = {}
+    for i, m in ipairs(spec.messages) do
+      local vals = {}
+      for j = 1, m[2].n do vals[j] = m[2][j] end
+      messages[i] = {topic = m[1], values = vals, n = m[2].n}
+    end
+  end
+  return {entry = spec.entry, host = spec.host, args = args, n = spec.args.n, name = spec.name,
+          messages = messages, ctx = spec.ctx, options = spec.options, monitor = spec.monitor,
+          link = spec.link, from = me and me.pid}
+end
+
 function H.spawn(spec)
-  if remote[spec.host] then return remote_op("spawn", spec) end
+  if remote[spec.host] then
+    local me = K.current()
+    if me and (spec.monitor or spec.link) then me.remote_watch = true end
+    return remote_op("spawn", remote_spec(spec))
+  end
   local proc, err = spawn_local(spec, K.current())
   if not proc then return nil, err end
   return proc.pid
@@ -545,7 +568,8 @@ end
 
 function H.exec(spec)
   if remote[spec.host] then
-    return remote_op("exec", spec)
+    spec.monitor, spec.link = false, false
+    return remote_op("exec", remote_spec(spec))
   end
   local me = K.current()
   spec.monitor, spec.link = false, false

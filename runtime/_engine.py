@@ -87,7 +87,7 @@ class LuaEngine:
         rt = self.runtime
         self._load = rt.eval("load")
         self._empty_env = rt.table()
-        lua_config = rt.table_from({k.encode(): _to_lua(v) for k, v in config.items()})
+        lua_config = rt.table_from({k.encode(): _to_lua(v, rt) for k, v in config.items()})
         codec_ctor = self._run_file(lua_file("orrery.runtime", "lua/codec.lua"))
         self.K = self._run_file(
             lua_file("orrery.runtime", "lua/kernel.lua"), codec_ctor, lua_config
@@ -99,7 +99,9 @@ class LuaEngine:
             modules[name.encode()] = self._run_file(
                 lua_file("orrery.modules", f"{name}.lua"), self.K, self.H
             )
-        self._run_file(lua_file("orrery.runtime", "lua/sandbox.lua"), self.K, self.H, modules)
+        self._run_file(
+            lua_file("orrery.runtime", "lua/sandbox.lua"), self.K, self.H, modules, lua_config
+        )
         self._define = rt.eval(
             """function(K, id, factory, method, kind, chunkname, ...)
                  local allowed = {}
@@ -245,9 +247,11 @@ class LuaEngine:
         return int(self._gc_count() * 1024)
 
 
-def _to_lua(value: Any) -> Any:
+def _to_lua(value: Any, rt: Any) -> Any:
     if isinstance(value, str):
         return value.encode()
+    if isinstance(value, dict):
+        return rt.table_from({_to_lua(k, rt): _to_lua(v, rt) for k, v in value.items()})
     return value
 
 

@@ -19,6 +19,7 @@ import trio
 from ..hosts._native import ExitResult, Mailbox, NativeRuntime, result_from
 from ..supervision import RestartPolicy, RunOutcome, ServiceInfo, ServiceSpec, ServiceSupervisor
 from ._engine import LuaEngine, lua_file
+from ._codec import ErrorValue
 from ._errors import OrreryError, Problem, error_for
 from ._registry import (
     Entry,
@@ -26,6 +27,8 @@ from ._registry import (
     LuaEntry,
     Registry,
     ServiceEntry,
+    TemporalClientEntry,
+    TemporalWorkerEntry,
     load_registry,
 )
 
@@ -175,9 +178,12 @@ class Node:
     Obtain one with :func:`open_node`. Every method runs under trio.
     """
 
-    def __init__(self, registry: Registry, native: NativeRuntime) -> None:
+    def __init__(
+        self, registry: Registry, native: NativeRuntime, temporal: Any = None
+    ) -> None:
         self.registry = registry
         self.native = native
+        self.temporal = temporal
         self.supervisor = ServiceSupervisor(
             self._service_specs(), logger=logging.getLogger("orrery.supervision")
         )
@@ -214,7 +220,34 @@ class Node:
             return lambda: _HostRun(native, entry)
         if isinstance(entry, ServiceEntry):
             return lambda: _ProcessServiceRun(native, entry)
+        if self.temporal is not None and isinstance(entry, TemporalClientEntry):
+            return lambda: self.temporal.client_run(entry)
+        if self.temporal is not None and isinstance(entry, TemporalWorkerEntry):
+            return lambda: self.temporal.worker_run(entry)
         return lambda: _UnavailableRun(entry)
+
+    def _is_worker(self, host: str) -> bool:
+        entry = self.registry.get(host)
+        return entry is not None and entry.kind == "temporal.worker"
+
+    def _pid_on_worker(self, pid: str) -> bool:
+        if not pid.startswith("{") or "|" not in pid or "@" not in pid:
+            return False
+        return self._is_worker(pid[pid.index("@") + 1 : pid.index("|")])
+
+    async def _remote(self, op: str, args: Any) -> Any:
+        if self.temporal is None:
+            raise error_for("Unavailable", "this node has no temporal.worker")
+        return await self.temporal.router.remote(op, args)
+
+    def _remote_spec(self, entry: str, host: str, args: Sequence[Any], **options: Any) -> dict[str, Any]:
+        messages = [
+            {"topic": topic, "values": list(values), "n": len(values)}
+            for topic, values in options.get("messages", ())
+        ]
+        return {"entry": entry, "host": host, "args": list(args), "n": len(args),
+                "name": options.get("name"), "messages": messages,
+                "ctx": options.get("context"), "options": options.get("options")}
 
     # -- the embedding API (cli.md) -----------------------------------------------
 
@@ -233,7 +266,13 @@ class Node:
         messages: Sequence[tuple[str, Sequence[Any]]] = (),
         context: dict[str, Any] | None = None,
     ) -> str:
-        """Spawns ``entry`` on ``host`` with ``args``; returns the PID."""
+        """Spawns ``entry`` on ``host`` with ``args``; returns the PID.
+
+        On a ``temporal.worker`` host this starts a workflow.
+        """
+        if self._is_worker(host):
+            spec = self._remote_spec(entry, host, args, name=name, messages=messages, context=context)
+            return str(await self._remote("spawn", spec))
         await trio.lowlevel.checkpoint()
         return self.native.spawn(entry, host, args, name=name, messages=messages, context=context)
 
@@ -244,6 +283,14 @@ class Node:
 
     async def run_process(self, entry: str, host: str, *args: Any, **options: Any) -> ExitResult:
         """Spawns ``entry`` and returns how it ended, failure included."""
+        if self._is_worker(host):
+            spec = self._remote_spec(entry, host, args, **options)
+            try:
+                value = await self._remote("exec", spec)
+            except OrreryError as exc:
+                return ExitResult(pid="", error=ErrorValue(exc.kind, exc.message, exc.retryable,
+                                                           exc.details or None))
+            return ExitResult(pid="", value=value)
         done = trio.Event()
         box: list[ExitResult] = []
 
@@ -261,16 +308,27 @@ class Node:
 
     async def send(self, dest: str, topic: str, *values: Any, sender: str | None = None) -> None:
         """Sends a message to a PID or registered name."""
+        if self._pid_on_worker(dest):
+            await self._remote("send", {"dest": dest, "topic": topic, "values": list(values),
+                                        "n": len(values), "from": sender})
+            return
         await trio.lowlevel.checkpoint()
         self.native.send(dest, topic, values, sender=sender)
 
     async def terminate(self, dest: str) -> None:
-        """Stops a process at once."""
+        """Stops a process at once (a workflow is terminated)."""
+        if self._pid_on_worker(dest):
+            await self._remote("terminate", {"target": dest})
+            return
         await trio.lowlevel.checkpoint()
         self.native.terminate(dest)
 
     async def cancel(self, dest: str, reason: str = "", deadline: float | None = None) -> None:
         """Asks a process to stop (CANCEL event), terminating it after ``deadline`` seconds."""
+        if self._pid_on_worker(dest):
+            ns = None if deadline is None else int(deadline * 1e9)
+            await self._remote("cancel", {"target": dest, "reason": reason, "deadline_ns": ns})
+            return
         await trio.lowlevel.checkpoint()
         self.native.cancel(dest, reason, deadline)
 
@@ -334,10 +392,18 @@ async def open_node(
     for entry in registry.of_kind("process.lua", "workflow.lua", "function.lua"):
         assert isinstance(entry, LuaEntry)
         native.engine.define(entry)
-    node = Node(registry, native)
-    node.state_dir = Path(state_dir) if state_dir else (Path(roots[0]) / ".orrery")  # type: ignore[attr-defined]
+    state = Path(state_dir) if state_dir else (Path(roots[0]) / ".orrery")
+    temporal = None
+    if registry.of_kind("temporal.client", "temporal.worker"):
+        from ..hosts.temporal._services import TemporalHost
+
+        temporal = TemporalHost(registry, native, state)
+    node = Node(registry, native, temporal)
+    node.state_dir = state  # type: ignore[attr-defined]
     async with trio.open_nursery() as nursery:
         await nursery.start(native.run)
+        if temporal is not None:
+            await temporal.start()
         try:
             await node.supervisor.boot(nursery)
             yield node
@@ -346,4 +412,7 @@ async def open_node(
                 timeout = config.shutdown_timeout
                 with trio.move_on_after(timeout if math.isfinite(timeout) else 30.0):
                     await node.supervisor.shutdown(timeout)
+                if temporal is not None:
+                    with trio.move_on_after(10):
+                        await temporal.stop()
             nursery.cancel_scope.cancel()

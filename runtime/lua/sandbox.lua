@@ -8,7 +8,7 @@
 -- Nothing else: no Python object, no kernel table, no real library table, no
 -- io/debug/package/load, no bytecode, no __gc finalisers.
 
-local K, H, modules = ...
+local K, H, modules, config = ...
 
 local rawmt = debug.getmetatable
 local setmetatable, getmetatable, type, next, error, tostring, select =
@@ -205,6 +205,76 @@ local coroutine_lib = {
   end,
 }
 
+-- Deterministic iteration (workflow states) ------------------------------------------
+-- Lua 5.4 seeds string hashing per state, so raw `next` order can differ between
+-- a run and its replay. In deterministic states `pairs`/`next` visit the array
+-- part 1..n first, then the other keys sorted: numbers ascending, strings by
+-- bytes, false before true, other keys by type name (temporal.md §11.3).
+
+local RANK = {number = 1, string = 2, boolean = 3}
+local function key_less(a, b)
+  local ta, tb = type(a), type(b)
+  local ra, rb = RANK[ta] or 4, RANK[tb] or 4
+  if ra ~= rb then return ra < rb end
+  if ra == 1 or ra == 2 then return a < b end
+  if ra == 3 then return (not a) and b end
+  return ta < tb
+end
+
+local function sorted_keys(t)
+  local n = rawlen(t)
+  local keys, rest, rn = {}, {}, 0
+  for i = 1, n do keys[i] = i end
+  for k in next, t do
+    if not (math.type(k) == "integer" and k >= 1 and k <= n) then
+      rn = rn + 1
+      rest[rn] = k
+    end
+  end
+  table.sort(rest, key_less)
+  for i = 1, rn do keys[n + i] = rest[i] end
+  return keys
+end
+
+local order_cache = setmetatable({}, {__mode = "k"})   -- table -> {keys, pos}
+
+local function det_next(t, k)
+  if type(t) ~= "table" then invalid("next expects a table", 2) end
+  if protected(t) then
+    local real = proxies[t]
+    if not real then return nil end
+    t = real
+  end
+  local c = order_cache[t]
+  if k == nil or not c or not c.pos[k] then
+    c = {keys = sorted_keys(t)}
+    local pos = {}
+    for i, key in ipairs(c.keys) do pos[key] = i end
+    c.pos = pos
+    order_cache[t] = c
+  end
+  local i = k == nil and 1 or c.pos[k] + 1
+  local keys = c.keys
+  while keys[i] ~= nil do
+    local key = keys[i]
+    local v = rawget(t, key)
+    if v ~= nil then return key, v end
+    i = i + 1
+  end
+  return nil
+end
+
+local function det_pairs(t)
+  if type(t) ~= "table" then invalid("bad argument to pairs (table expected, got " .. type(t) .. ")", 2) end
+  local real = proxies[t]
+  if real then return det_next, real, nil end
+  if protected(t) then return next, {}, nil end
+  local mt = rawmt(t)
+  local mp = mt and rawget(mt, "__pairs")
+  if mp then return mp(t) end
+  return det_next, t, nil
+end
+
 -- os and math ---------------------------------------------------------------------
 
 local real_time, real_date, real_difftime = os.time, os.date, os.difftime
@@ -311,6 +381,10 @@ local BASE = {
   unpack = table.unpack, print = safe_print,
   _VERSION = _VERSION,
 }
+
+if config and config.deterministic then
+  BASE.pairs, BASE.next = det_pairs, det_next
+end
 
 local LIBS = {
   string = readonly(copy_lib(string), "string"),

@@ -1,0 +1,1 @@
+"""The durable host: Lua processes as Temporal workflows, through the ``temporalio`` SDK."""

@@ -1,0 +1,240 @@
+"""The ``temporal.client`` and ``temporal.worker`` services of a node.
+
+:class:`TemporalHost` is created by the node when its registry has Temporal
+entries. It owns the asyncio thread the SDK runs on and the router of
+native-side operations on workflow PIDs, and makes one :class:`ServiceRun` per
+client or worker start (supervision.md §1).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import temporalio.client
+import temporalio.worker
+import trio
+
+from ...runtime._errors import error_for
+from ...supervision import RunOutcome
+from ._activities import make_activities
+from ._bridge import AsyncioThread
+from ._converter import DATA_CONVERTER
+from ._devserver import DevServer
+from ._router import ClientInterceptor, TemporalRouter
+from ._workflow import WORKERS, LuaWorkflow, WorkerContext, WorkerInterceptor
+
+if TYPE_CHECKING:
+    from ...runtime._registry import Registry, TemporalClientEntry, TemporalWorkerEntry
+    from .._native import NativeRuntime
+
+_log = logging.getLogger("orrery.temporal")
+
+
+class TemporalHost:
+    """Everything Temporal in one node: the asyncio thread, clients, workers, router."""
+
+    def __init__(self, registry: Registry, native: NativeRuntime, state_dir: Path) -> None:
+        self.registry = registry
+        self.native = native
+        self.state_dir = state_dir
+        self.bridge = AsyncioThread()
+        self.router = TemporalRouter(self.bridge, native)
+        native.router = self.router
+        workers = registry.of_kind("temporal.worker")
+        self.client_of = {w.id: w.client for w in workers}  # type: ignore[attr-defined]
+        for w in workers:
+            native._lua(native.H.set_remote_host, w.id)
+            self.router.workers[w.id] = (w.client, w.task_queue)  # type: ignore[attr-defined]
+            self.router.type_names[w.id] = self._type_names(w.id)
+
+    def _type_names(self, worker_id: str) -> dict[str, str]:
+        """entry ID -> type name for the Lua entries a worker runs (all of them)."""
+        names: dict[str, str] = {}
+        for entry in self.registry.of_kind("workflow.lua", "process.lua"):
+            name = getattr(entry, "workflow_name", None) or entry.id
+            names[entry.id] = name
+        return names
+
+    async def start(self) -> None:
+        """Starts the asyncio thread (before any Temporal service starts)."""
+        await self.bridge.start()
+
+    async def stop(self) -> None:
+        """Stops the asyncio thread (after every Temporal service stopped)."""
+        await self.bridge.stop()
+
+    def client_run(self, entry: TemporalClientEntry) -> ClientRun:
+        """A run of a temporal.client service."""
+        return ClientRun(self, entry)
+
+    def worker_run(self, entry: TemporalWorkerEntry) -> WorkerRun:
+        """A run of a temporal.worker service."""
+        return WorkerRun(self, entry)
+
+
+class ClientRun:
+    """Connects to a Temporal server, starting the embedded dev server when configured."""
+
+    def __init__(self, host: TemporalHost, entry: TemporalClientEntry) -> None:
+        self.host = host
+        self.entry = entry
+        self.server: DevServer | None = None
+        self._stopped = trio.Event()
+
+    @property
+    def pid(self) -> str | None:
+        return None
+
+    async def start(self) -> None:
+        await self.host.bridge.run(self._connect)
+
+    async def _connect(self) -> None:
+        entry = self.entry
+        address = entry.address
+        dev = entry.dev_server
+        if dev is not None and dev.enabled:
+            db = dev.database_file
+            if db == "":
+                self.host.state_dir.mkdir(parents=True, exist_ok=True)
+                db = str(self.host.state_dir / "temporal.db")
+            elif db == ":memory:":
+                db = ""
+            self.server = DevServer(
+                ip=dev.ip,
+                port=dev.port,
+                namespace=entry.temporal_namespace,
+                database_file=db,
+                ui=dev.ui,
+                log_level=dev.log_level,
+                extra_args=list(dev.extra_args),
+                search_attributes=dict(dev.search_attributes),
+                existing_path=dev.existing_path,
+            )
+            await self.server.start()
+            address = self.server.address
+            ui = self.server.ui_address
+            _log.info("temporal dev server for %s at %s%s", entry.id, address,
+                      f" (Web UI http://{ui})" if ui else "")
+        assert address is not None
+        client = await asyncio.wait_for(
+            temporalio.client.Client.connect(
+                address,
+                namespace=entry.temporal_namespace,
+                data_converter=DATA_CONVERTER,
+                interceptors=[ClientInterceptor()],
+            ),
+            timeout=entry.connection_timeout,
+        )
+        self.host.router.clients[entry.id] = client
+        self.host.router.namespaces[entry.id] = entry.temporal_namespace
+        _log.info("temporal client %s connected to %s (namespace %s)", entry.id, address,
+                  entry.temporal_namespace)
+
+    async def wait(self) -> RunOutcome:
+        await self._stopped.wait()
+        return RunOutcome(restartable=False, error=None)
+
+    async def stop(self, timeout: float) -> None:
+        self.host.router.clients.pop(self.entry.id, None)
+        if self.server is not None:
+            with trio.move_on_after(timeout):
+                await self.host.bridge.run(self.server.stop)
+        self._stopped.set()
+
+
+class WorkerRun:
+    """An SDK worker polling one task queue with the orrery workflow and activities."""
+
+    def __init__(self, host: TemporalHost, entry: TemporalWorkerEntry) -> None:
+        self.host = host
+        self.entry = entry
+        self.worker: temporalio.worker.Worker | None = None
+        self._future: concurrent.futures.Future[Any] | None = None
+        self._done = trio.Event()
+        self._error: str | None = None
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+
+    @property
+    def pid(self) -> str | None:
+        return None
+
+    def _context(self) -> WorkerContext:
+        registry = self.host.registry
+        entry = self.entry
+        client_id = entry.client
+        types: dict[str, str] = {}
+        type_names: dict[str, str] = {}
+        for e in registry.of_kind("workflow.lua", "process.lua"):
+            name = getattr(e, "workflow_name", None) or e.id
+            type_names[e.id] = name
+            types.setdefault(name, e.id)
+        lua_entries = registry.of_kind("workflow.lua", "process.lua", "function.lua")
+        return WorkerContext(
+            worker_id=entry.id,
+            client_id=client_id,
+            task_queue=entry.task_queue,
+            namespace=self.host.router.namespaces.get(client_id, "default"),
+            types=types,
+            type_names=type_names,
+            entries=list(lua_entries),
+            workers=dict(self.host.client_of),
+            queues={w: q for w, (_, q) in self.host.router.workers.items()},
+        )
+
+    async def start(self) -> None:
+        client = self.host.router.clients.get(self.entry.client)
+        if client is None:
+            raise error_for("Unavailable", f"temporal client {self.entry.client} is not running")
+        WORKERS[self.entry.task_queue] = self._context()
+        # One thread runs every workflow activation of this worker, so its Lua
+        # state is only ever touched from that thread.
+        self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="orrery-wf")
+        self.worker = temporalio.worker.Worker(
+            client,
+            task_queue=self.entry.task_queue,
+            workflows=[LuaWorkflow],
+            activities=make_activities(self.host.bridge, self.host.native),
+            interceptors=[WorkerInterceptor()],
+            workflow_task_executor=self._executor,
+            workflow_runner=temporalio.worker.UnsandboxedWorkflowRunner(),
+            graceful_shutdown_timeout=_seconds(self.entry.lifecycle.stop_timeout),
+            max_concurrent_workflow_tasks=16,
+        )
+        self._future = self.host.bridge.submit(self.worker.run())
+        self._future.add_done_callback(self._ended)
+        _log.info("temporal worker %s polling task queue %s", self.entry.id, self.entry.task_queue)
+
+    def _ended(self, fut: concurrent.futures.Future[Any]) -> None:
+        exc = fut.exception() if not fut.cancelled() else None
+        if exc is not None:
+            self._error = f"Internal: worker failed: {exc}"
+        try:
+            self.host.bridge.call_soon_trio(self._done.set)
+        except Exception:  # the bridge is gone: the node is stopping
+            pass
+
+    async def wait(self) -> RunOutcome:
+        await self._done.wait()
+        if self._error:
+            return RunOutcome(restartable=True, error=self._error)
+        return RunOutcome(restartable=True, error="Internal: worker stopped unexpectedly")
+
+    async def stop(self, timeout: float) -> None:
+        worker = self.worker
+        if worker is not None:
+            with trio.move_on_after(timeout + 1):
+                await self.host.bridge.run(worker.shutdown)
+        WORKERS.pop(self.entry.task_queue, None)
+        if self._executor is not None:
+            self._executor.shutdown(wait=False)
+        self._done.set()
+
+
+def _seconds(value: float) -> Any:
+    from datetime import timedelta
+
+    return timedelta(seconds=value)

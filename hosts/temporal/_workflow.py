@@ -1,0 +1,564 @@
+"""The workflow driver: one dynamic Temporal workflow runs every Lua entry.
+
+Each workflow run is a process in its worker's workflow Lua state (one state
+per worker, touched only by the worker's single workflow thread). The driver
+loop is the step machine of semantics.md §2.1 with Temporal as the executor:
+
+1. deliver what arrived (signals, command results, cancel requests) to the
+   process, in the order the SDK produced them;
+2. run one step (``H.step``);
+3. start the step's commands, each as its own asyncio task in the workflow's
+   deterministic loop (so cancelling the main task never cancels them);
+4. wait until something arrives, and repeat until the process exits.
+
+Because history fixes the order in which the SDK resolves timers, activities
+and signals, a replay feeds the process the same inputs in the same order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+from collections import deque
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import attrs
+import temporalio.api.common.v1
+import temporalio.common
+import temporalio.exceptions
+import temporalio.worker
+from temporalio import workflow
+from temporalio.common import RawValue
+
+from ...runtime._codec import ErrorValue, decode, encode
+from ...runtime._engine import LuaEngine, lua_file
+from ._converter import (
+    Packed,
+    application_error,
+    array_of,
+    error_from_failure,
+    raw,
+    to_msgpack,
+    values_from_payloads,
+)
+from ._options import activity_kwargs, child_kwargs, normalise
+
+_log = logging.getLogger("orrery.workflow")
+_lua_log = logging.getLogger("orrery.lua")
+
+CONTEXT_HEADER = "orrery-context"
+FROM_HEADER = "orrery-from"
+CANCEL_SIGNAL = "@orrery.cancel"
+DELIVER_ACTIVITY = "__orrery_deliver"
+RANDOM_ACTIVITY = "__orrery_random"
+
+_LEVELS = {b"debug": logging.DEBUG, b"info": logging.INFO, b"warn": logging.WARNING,
+           b"error": logging.ERROR}
+
+
+def header(value: Any) -> temporalio.api.common.v1.Payload:
+    """A header payload holding an encoded value."""
+    return temporalio.api.common.v1.Payload(metadata={"encoding": b"binary/msgpack"}, data=encode(value))
+
+
+def rfc3339(dt: datetime) -> str:
+    """RFC 3339 UTC text of a datetime (microseconds)."""
+    text = dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f").rstrip("0").rstrip(".")
+    return text + "Z"
+
+
+@attrs.define
+class WorkerContext:
+    """What a worker's workflows need: identities, entries and the Lua state.
+
+    Attributes:
+        worker_id: the temporal.worker entry ID.
+        client_id: the temporal.client entry ID (node part of workflow PIDs).
+        task_queue: the effective task queue.
+        namespace: the client's namespace.
+        types: workflow type name -> entry ID, for every entry this worker runs.
+        type_names: entry ID -> workflow type name.
+        entries: Lua entries to define in the workflow state.
+        workers: every temporal.worker entry ID -> its client ID (for routing).
+    """
+
+    worker_id: str
+    client_id: str
+    task_queue: str
+    namespace: str
+    types: dict[str, str]
+    type_names: dict[str, str]
+    entries: list[Any]
+    workers: dict[str, str]
+    queues: dict[str, str] = attrs.Factory(dict)   # worker id -> task queue
+    _engine: LuaEngine | None = None
+
+    def engine(self) -> LuaEngine:
+        """The workflow Lua state, created on first use (on the workflow thread)."""
+        if self._engine is None:
+            bridge = {
+                "now": _now_ns,
+                "monotonic": _monotonic,
+                "random": _random_bytes,
+                "log": _log_record,
+                "info": _info,
+                "version": _version,
+                "history_length": lambda: workflow.info().get_current_history_length(),
+                "history_size": lambda: workflow.info().get_current_history_size(),
+                "attrs": _attrs,
+            }
+            engine = LuaEngine(
+                lua_file("orrery.hosts.temporal", "ops.lua"),
+                bridge,
+                {"node": self.client_id, "deterministic": True, "workers": self.workers,
+                 "hook_count": 100_000, "budget_ticks": 2_000},
+            )
+            for entry in self.entries:
+                engine.define(entry)
+            self._engine = engine
+        return self._engine
+
+
+#: task queue -> context, filled by running workers.
+WORKERS: dict[str, WorkerContext] = {}
+
+_current: contextvars.ContextVar[LuaWorkflow | None] = contextvars.ContextVar("orrery_wf", default=None)
+
+
+# -- bridge callbacks (run inside the workflow, during a step) ------------------------------
+
+
+def _now_ns() -> int:
+    now = workflow.now()
+    return int(now.timestamp()) * 1_000_000_000 + now.microsecond * 1000
+
+
+def _monotonic() -> float:
+    return (workflow.now() - workflow.info().start_time).total_seconds()
+
+
+def _random_bytes(n: int) -> bytes:
+    return workflow.random().randbytes(n)
+
+
+def _log_record(level: bytes, pid: bytes, entry: bytes, message: bytes, fields: bytes | None) -> None:
+    if workflow.unsafe.is_replaying():
+        return
+    text = message.decode(errors="replace")
+    if fields:
+        decoded = decode(fields)
+        if isinstance(decoded, dict):
+            text += " " + " ".join(f"{k}={v}" for k, v in sorted(decoded.items(), key=str))
+    _lua_log.log(_LEVELS.get(level, logging.INFO), "%s [%s %s]", text, entry.decode(), pid.decode())
+
+
+def _info() -> bytes:
+    info = workflow.info()
+    return encode({
+        "workflow_id": info.workflow_id,
+        "run_id": info.run_id,
+        "workflow_type": info.workflow_type,
+        "task_queue": info.task_queue,
+        "namespace": info.namespace,
+        "attempt": info.attempt,
+        "history_length": info.get_current_history_length(),
+        "history_size": info.get_current_history_size(),
+    })
+
+
+def _version(change: bytes, low: int, high: int) -> tuple[bool, Any]:
+    change_id = change.decode()
+    for version in range(high, low - 1, -1):
+        if workflow.patched(f"orrery.version/{change_id}/{version}"):
+            return True, version
+    if low <= -1:
+        return True, -1
+    message = f"change {change_id}: the version recorded by this execution is outside [{low}, {high}]"
+    driver = _current.get()
+    if driver is not None:
+        driver.task_failure = message
+    return False, message.encode()
+
+
+def _attrs(data: bytes) -> tuple[bool, bytes] | bool:
+    from ._options import search_attributes
+
+    value = decode(data) or {}
+    try:
+        if value.get("memo"):
+            workflow.upsert_memo(value["memo"])
+        if value.get("search"):
+            typed = search_attributes(value["search"])
+            workflow.upsert_search_attributes([pair.key.value_set(pair.value) for pair in typed])
+    except Exception as exc:
+        return False, str(exc).encode()
+    return True
+
+
+# -- the workflow ------------------------------------------------------------------------------
+
+
+@workflow.defn(dynamic=True, sandboxed=False)
+class LuaWorkflow:
+    """Runs the Lua entry registered under the workflow type name."""
+
+    def __init__(self) -> None:
+        self._inputs: deque[Callable[[Any, Any], None]] = deque()
+        self.ctx_bytes: bytes | None = None
+        self.pending_from: str | None = None
+        self.next_ctx: bytes | None = None
+        self.pid = ""
+        self.task_failure: str | None = None
+        self._cancel_meta: deque[dict[str, Any]] = deque()
+        self._cancel_seen = False
+        self._deliveries: dict[str, asyncio.Task[Any]] = {}
+        self._context: WorkerContext | None = None
+
+    @workflow.signal(dynamic=True)
+    def on_signal(self, name: str, args: Sequence[RawValue]) -> None:
+        """Every signal becomes a message (or, for @orrery.cancel, cancel metadata)."""
+        sender, self.pending_from = self.pending_from, None
+        if name == CANCEL_SIGNAL:
+            meta = decode(to_msgpack(args[0].payload)) if args else {}
+            self._cancel_meta.append(meta if isinstance(meta, dict) else {})
+            return
+        if name.startswith("@"):
+            return
+        values = values_from_payloads([a.payload for a in args])
+        self._inputs.append(lambda e, proc: e.H.deliver_message(proc, name.encode(), _b(sender), values))
+
+    @workflow.run
+    async def run(self, args: Sequence[RawValue]) -> Any:
+        """The driver loop."""
+        info = workflow.info()
+        context = WORKERS.get(info.task_queue)
+        if context is None:
+            raise RuntimeError(f"no orrery worker serves task queue {info.task_queue}")
+        entry_id = context.types.get(info.workflow_type)
+        if entry_id is None:
+            raise RuntimeError(
+                f"workflow type {info.workflow_type} is not registered on {context.worker_id}"
+            )
+        self._context = context
+        engine = context.engine()
+        H, K = engine.H, engine.K
+        self.pid = "{%s@%s|%s}" % (context.client_id, context.worker_id, info.workflow_id)
+        arg_bytes = values_from_payloads([a.payload for a in args])
+        proc = H.start(self.pid.encode(), entry_id.encode(), context.worker_id.encode(), arg_bytes,
+                       self.ctx_bytes)
+        try:
+            while True:
+                while self._inputs:
+                    self._inputs.popleft()(engine, proc)
+                token = _current.set(self)
+                try:
+                    dead = H.step(proc)
+                finally:
+                    _current.reset(token)
+                if self.task_failure:
+                    raise RuntimeError(self.task_failure)
+                if dead:
+                    break
+                outbox = H.take_outbox(proc)
+                if outbox is not None:
+                    for data in outbox.values():
+                        self._start(K, decode(data))
+                try:
+                    await workflow.wait_condition(lambda: bool(self._inputs))
+                except asyncio.CancelledError:
+                    self._cancel_requested()
+            record = decode(H.result(proc)) or {}
+        finally:
+            H.drop(proc)
+        error = record.get("error") if isinstance(record, dict) else None
+        if isinstance(error, ErrorValue):
+            if "step budget exceeded" in error.message:
+                raise RuntimeError(f"{entry_id}: {error.message}")
+            if error.kind == "Canceled" and self._cancel_seen:
+                raise asyncio.CancelledError(error.message)
+            raise application_error(error)
+        value = record.get("value") if isinstance(record, dict) else None
+        return Packed(encode(value))
+
+    # -- inputs -------------------------------------------------------------------------------
+
+    def _cancel_requested(self) -> None:
+        self._cancel_seen = True
+        meta = self._cancel_meta.popleft() if self._cancel_meta else {}
+        event = {
+            "kind": "pid.cancel",
+            "from": meta.get("from") or "{|system}",
+            "at": rfc3339(workflow.now()),
+            "reason": meta.get("reason") or "",
+        }
+        if meta.get("deadline"):
+            event["deadline"] = meta["deadline"]
+        data = encode(event)
+        self._inputs.append(lambda e, proc: e.H.deliver_event(proc, data))
+
+    # -- commands ------------------------------------------------------------------------------
+
+    def _start(self, K: Any, cmd: dict[str, Any]) -> None:
+        op = cmd["op"]
+        token = cmd["token"]
+        handler = getattr(self, f"_cmd_{op}")
+        asyncio.get_event_loop().create_task(self._guard(token, op, handler(cmd)))
+
+    async def _guard(self, token: int, op: str, coro: Any) -> None:
+        try:
+            result = await coro
+        except temporalio.workflow.NondeterminismError:
+            raise
+        except (temporalio.exceptions.FailureError, temporalio.exceptions.TemporalError) as exc:
+            self._answer(token, False, encode(error_from_failure(exc)))
+            return
+        except asyncio.CancelledError:
+            self._answer(token, False, encode(ErrorValue("Canceled", "operation canceled", False, None)))
+            return
+        except _OrreryFailure as exc:
+            self._answer(token, False, encode(exc.error))
+            return
+        if op == "timer":
+            self._answer(token, result)
+        else:
+            self._answer(token, True, result)
+
+    def _answer(self, token: int, *values: Any) -> None:
+        self._inputs.append(lambda e, proc: e.K.resolve(token, *values))
+
+    async def _cmd_sleep(self, cmd: dict[str, Any]) -> None:
+        await workflow.sleep(timedelta(microseconds=cmd["ns"] / 1000))
+        return None
+
+    async def _cmd_timer(self, cmd: dict[str, Any]) -> int:
+        await workflow.sleep(timedelta(microseconds=cmd["ns"] / 1000))
+        return _now_ns()
+
+    async def _cmd_activity(self, cmd: dict[str, Any]) -> bytes:
+        kwargs = _kwargs_or_fail(activity_kwargs, cmd.get("options"))
+        base = decode(self.ctx_bytes) if self.ctx_bytes else {}
+        overlay = cmd.get("ctx") or {}
+        ctx = {**(base or {}), **overlay}
+        self.next_ctx = encode(ctx) if ctx else None
+        try:
+            result = await workflow.execute_activity(
+                cmd["target"],
+                args=[raw(encode(a)) for a in _args(cmd)],
+                result_type=RawValue,
+                **kwargs,
+            )
+        finally:
+            self.next_ctx = None
+        return to_msgpack(result.payload)
+
+    async def _cmd_entropy(self, cmd: dict[str, Any]) -> bytes:
+        result = await workflow.execute_local_activity(
+            RANDOM_ACTIVITY, args=[Packed(encode(cmd["n"]))], result_type=RawValue,
+            start_to_close_timeout=timedelta(seconds=10),
+        )
+        return to_msgpack(result.payload)
+
+    async def _cmd_deliver(self, cmd: dict[str, Any]) -> bytes | None:
+        target = str(cmd.get("target"))
+        previous = self._deliveries.get(target)
+        current = asyncio.current_task()
+        if current is not None:
+            self._deliveries[target] = current
+        if previous is not None and not previous.done():
+            try:
+                await asyncio.shield(previous)
+            except BaseException:
+                pass
+        cmd = dict(cmd, op=cmd["kind"], sender=self.pid)
+        result = await workflow.execute_local_activity(
+            DELIVER_ACTIVITY, args=[Packed(encode(cmd))], result_type=RawValue,
+            start_to_close_timeout=timedelta(seconds=30),
+        )
+        answer = decode(to_msgpack(result.payload)) or {}
+        if not answer.get("ok"):
+            raise _OrreryFailure(answer.get("error") or ErrorValue("Internal", "delivery failed", None, None))
+        return None
+
+    async def _cmd_signal(self, cmd: dict[str, Any]) -> None:
+        target = cmd["target"]
+        workflow_id = target[target.index("|") + 1 : -1]
+        handle = workflow.get_external_workflow_handle(workflow_id)
+        try:
+            await handle.signal(cmd["topic"], args=[raw(encode(v)) for v in _args(cmd, "values")])
+        except temporalio.exceptions.ApplicationError as exc:
+            raise _OrreryFailure(ErrorValue("NotFound", f"workflow {workflow_id}: {exc.message}", False, None)) from None
+        return None
+
+    async def _cmd_cancel_external(self, cmd: dict[str, Any]) -> None:
+        target = cmd["target"]
+        workflow_id = target[target.index("|") + 1 : -1]
+        handle = workflow.get_external_workflow_handle(workflow_id)
+        try:
+            await handle.signal(CANCEL_SIGNAL, Packed(encode({"from": cmd.get("from"), "reason": cmd.get("reason")})))
+            await handle.cancel()
+        except temporalio.exceptions.ApplicationError as exc:
+            raise _OrreryFailure(ErrorValue("NotFound", f"workflow {workflow_id}: {exc.message}", False, None)) from None
+        return None
+
+    async def _cmd_child(self, cmd: dict[str, Any]) -> bytes:
+        context = self._context
+        assert context is not None
+        spec = cmd["spec"]
+        entry = spec["entry"]
+        type_name = context.type_names.get(entry)
+        if type_name is None:
+            raise _OrreryFailure(ErrorValue("NotFound", f"entry {entry} is not a workflow this worker can run", False, None))
+        host = spec["host"]
+        opts = _kwargs_or_fail(normalise, spec.get("options"), "child")
+        kwargs = _kwargs_or_fail(child_kwargs, opts, context.namespace)
+        task_queue = opts.get("task_queue") or context.queues.get(host) or context.task_queue
+        workflow_id = opts.get("id") or spec.get("name")
+        if workflow_id is not None and any(c in workflow_id for c in "{}|"):
+            raise _OrreryFailure(ErrorValue("Invalid", "workflow IDs must not contain { } or |", False, None))
+        ctx = spec.get("ctx")
+        self.next_ctx = encode(ctx) if ctx else self.ctx_bytes
+        try:
+            handle = await workflow.start_child_workflow(
+                type_name,
+                args=[raw(encode(a)) for a in _args(spec)],
+                id=workflow_id,
+                task_queue=task_queue,
+                result_type=RawValue,
+                **kwargs,
+            )
+        finally:
+            self.next_ctx = None
+        child_pid = "{%s@%s|%s}" % (context.client_id, host, handle.id)
+        for message in spec.get("messages") or []:
+            await handle.signal(message["topic"], args=[raw(encode(v)) for v in _args(message, "values")])
+        if cmd.get("wait"):
+            try:
+                result = await handle
+            except BaseException as exc:
+                raise _OrreryFailure(error_from_failure(exc)) from None
+            return to_msgpack(result.payload)
+        asyncio.get_event_loop().create_task(self._watch_child(child_pid, handle))
+        return encode(child_pid)
+
+    async def _watch_child(self, child_pid: str, handle: Any) -> None:
+        try:
+            result = await handle
+            record: dict[str, Any] = {"value": decode(to_msgpack(result.payload))}
+        except BaseException as exc:  # the child failed, was cancelled or terminated
+            record = {"error": error_from_failure(exc)}
+        event = encode({"kind": "pid.exit", "from": child_pid, "at": rfc3339(workflow.now()),
+                        "result": record})
+        self._inputs.append(lambda e, proc: e.H.deliver_event(proc, event))
+
+
+class _OrreryFailure(Exception):
+    def __init__(self, error: ErrorValue) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def _kwargs_or_fail(fn: Callable[..., Any], *args: Any) -> Any:
+    from ...runtime._errors import OrreryError
+
+    try:
+        return fn(*args)
+    except OrreryError as exc:
+        raise _OrreryFailure(ErrorValue(exc.kind, exc.message, False, None)) from None
+
+
+def _args(cmd: dict[str, Any], key: str = "args") -> list[Any]:
+    values = cmd.get(key) or []
+    n = cmd.get("n", len(values))
+    if isinstance(values, dict):  # holes: a map with integer keys
+        return [values.get(i) for i in range(1, n + 1)]
+    return list(values) + [None] * (n - len(values))
+
+
+def _b(value: str | None) -> bytes | None:
+    return value.encode() if value is not None else None
+
+
+def workflow_pid(client_id: str, worker_id: str, workflow_id: str) -> str:
+    """The PID of a workflow."""
+    return "{%s@%s|%s}" % (client_id, worker_id, workflow_id)
+
+
+# -- interceptors: context and sender headers -----------------------------------------------------
+
+
+class _Outbound(temporalio.worker.WorkflowOutboundInterceptor):
+    def start_activity(self, input: temporalio.worker.StartActivityInput) -> Any:
+        inst = workflow.instance()
+        if isinstance(inst, LuaWorkflow) and inst.next_ctx:
+            input.headers = {**input.headers, CONTEXT_HEADER: _raw_header(inst.next_ctx)}
+        return super().start_activity(input)
+
+    async def start_child_workflow(self, input: temporalio.worker.StartChildWorkflowInput) -> Any:
+        inst = workflow.instance()
+        if isinstance(inst, LuaWorkflow) and inst.next_ctx:
+            input.headers = {**input.headers, CONTEXT_HEADER: _raw_header(inst.next_ctx)}
+        return await super().start_child_workflow(input)
+
+    async def signal_external_workflow(self, input: temporalio.worker.SignalExternalWorkflowInput) -> None:
+        inst = workflow.instance()
+        if isinstance(inst, LuaWorkflow):
+            input.headers = {**input.headers, FROM_HEADER: header(inst.pid)}
+        return await super().signal_external_workflow(input)
+
+
+class _Inbound(temporalio.worker.WorkflowInboundInterceptor):
+    def init(self, outbound: temporalio.worker.WorkflowOutboundInterceptor) -> None:
+        super().init(_Outbound(outbound))
+
+    async def execute_workflow(self, input: temporalio.worker.ExecuteWorkflowInput) -> Any:
+        inst = workflow.instance()
+        h = input.headers.get(CONTEXT_HEADER)
+        if isinstance(inst, LuaWorkflow) and h is not None:
+            inst.ctx_bytes = h.data
+        return await super().execute_workflow(input)
+
+    async def handle_signal(self, input: temporalio.worker.HandleSignalInput) -> None:
+        inst = workflow.instance()
+        h = input.headers.get(FROM_HEADER)
+        if isinstance(inst, LuaWorkflow):
+            inst.pending_from = decode(h.data) if h is not None else None
+        return await super().handle_signal(input)
+
+
+def _raw_header(data: bytes) -> temporalio.api.common.v1.Payload:
+    return temporalio.api.common.v1.Payload(metadata={"encoding": b"binary/msgpack"}, data=data)
+
+
+#: The activity's context header value while an activity runs.
+ACTIVITY_CONTEXT: contextvars.ContextVar[bytes | None] = contextvars.ContextVar("orrery_activity_ctx", default=None)
+
+
+class _ActivityInbound(temporalio.worker.ActivityInboundInterceptor):
+    async def execute_activity(self, input: temporalio.worker.ExecuteActivityInput) -> Any:
+        h = input.headers.get(CONTEXT_HEADER)
+        token = ACTIVITY_CONTEXT.set(h.data if h is not None else None)
+        try:
+            return await super().execute_activity(input)
+        finally:
+            ACTIVITY_CONTEXT.reset(token)
+
+
+class WorkerInterceptor(temporalio.worker.Interceptor):
+    """Carries orrery's context and sender headers through workflows and activities."""
+
+    def intercept_activity(
+        self, next: temporalio.worker.ActivityInboundInterceptor
+    ) -> temporalio.worker.ActivityInboundInterceptor:
+        return _ActivityInbound(next)
+
+    def workflow_interceptor_class(
+        self, input: temporalio.worker.WorkflowInterceptorClassInput
+    ) -> type[temporalio.worker.WorkflowInboundInterceptor]:
+        return _Inbound
+
+
+__all__ = ["ACTIVITY_CONTEXT", "LuaWorkflow", "WorkerContext", "WorkerInterceptor", "WORKERS",
+           "array_of", "header"]
