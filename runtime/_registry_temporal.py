@@ -157,7 +157,9 @@ def finish_client(scope: Scope, values: dict[str, Any], raw: Mapping[str, Any]) 
     if "dev_server" in raw and not isinstance(dev_raw, dict):
         return  # already reported as a type error
     explicit = dev_raw.get("enabled") if isinstance(dev_raw, dict) else None
-    enabled = dev_raw is not None and (explicit if isinstance(explicit, bool) else not has_address)
+    # A client that names no address uses the embedded dev server (the default);
+    # only an explicit `dev_server: {enabled: false}` turns it off.
+    enabled = explicit if isinstance(explicit, bool) else not has_address
     if has_address:
         if enabled:
             scope.report(
@@ -169,16 +171,15 @@ def finish_client(scope: Scope, values: dict[str, Any], raw: Mapping[str, Any]) 
         values["dev_server"] = None
         return
     if not enabled:
-        reason = "dev_server is disabled" if dev_raw is not None else "no dev_server is configured"
         scope.report(
             "address",
-            f"required field is missing ({reason}; set address or enable dev_server)",
+            "required field is missing (dev_server is disabled; set address or enable dev_server)",
             node_line(raw),
         )
         return
-    if dev is not None:
-        dev.pop("enabled", None)
-        values["dev_server"] = DevServerSpec(enabled=True, **dev)
+    dev = dict(dev or {})
+    dev.pop("enabled", None)
+    values["dev_server"] = DevServerSpec(enabled=True, **dev)
     values["address"] = None
 
 

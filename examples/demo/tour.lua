@@ -30,7 +30,25 @@ local function main()
   local total = replies:receive()
   logger:info("tour: tally answered", {readings = total.readings, total = total.total})
 
+  logger:info("tour: starting two durable orders on demo:durable")
+  local orders = {}
+  for _, o in ipairs({{id = "A1", region = "eu"}, {id = "B2", region = "mars"}}) do
+    local pid = assert(process.spawn_monitored("demo:order", "demo:durable", o))
+    orders[pid] = o.id
+    assert(process.send(pid, "approval", {approved = true, by = "tour"}))
+  end
+  local outcomes = {}
+  for _ = 1, 2 do
+    local ev = events:receive()
+    local id = orders[ev.from]
+    if id then
+      outcomes[id] = ev.result.value or {error = ev.result.error:message()}
+      logger:info("tour: order finished", {order = id, status = outcomes[id].status})
+    end
+  end
+
   return {
+    orders = outcomes,
     squares = results,
     workers_exited = exits,
     sensor_readings = total.readings,

@@ -118,11 +118,14 @@ def array_of(encoded: list[bytes]) -> bytes:
 
 def application_error(error: ErrorValue) -> temporalio.exceptions.ApplicationError:
     """An orrery error as an ApplicationError that keeps kind, retryable and details."""
+    # Errors returned by Lua code are the program's own business outcome, not a
+    # fault of the worker: BENIGN keeps the SDK from logging a traceback for each.
     return temporalio.exceptions.ApplicationError(
         error.message,
         Packed(encode(error)),
         type=error.kind,
         non_retryable=error.retryable is False,
+        category=temporalio.exceptions.ApplicationErrorCategory.BENIGN,
     )
 
 

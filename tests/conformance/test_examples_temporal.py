@@ -126,3 +126,17 @@ async def test_example_14_context_propagation_into_workflows_and_activities() ->
         "clock_agrees": True,
         "native": {"tag": "native", "seen": {"tenant": "local"}, "as_json": '{"tenant":"local"}'},
     }
+
+
+async def test_example_13_durable_timer_survives_a_worker_restart() -> None:
+    dirs = app("base-native", "base-temporal", "ex13")
+    async with orrery.open_node(dirs, IN_MEMORY) as node:
+        with trio.fail_after(60):
+            pid = await node.call("ex.nap:start_nap", 1500)
+            assert pid == "{app:temporal@app:worker|nap-1500}"
+            await node.stop_service("app:worker")
+            await node.supervisor.wait_state("app:worker", "stopped")
+            await trio.sleep(3)  # the outage itself is what this test is about
+            await node.start_service("app:worker")
+            result = await node.call("ex.nap:await_nap", pid)
+    assert 2900 <= result["slept_ms"] < 10000

@@ -1491,16 +1491,11 @@ class TestCycles:
 
 
 class TestTemporalRules:
-    def test_client_without_address_or_dev_server(self) -> None:
-        files = tree("- {name: c, kind: temporal.client}")
-        assert fails_once(files) == at(
-            3,
-            "c",
-            "temporal.client",
-            "address",
-            "required field is missing (no dev_server is configured; set address or enable "
-            "dev_server)",
-        )
+    def test_client_without_address_uses_the_embedded_dev_server(self) -> None:
+        """A client that names no address starts the embedded dev server (the default)."""
+        entry = load(tree("- {name: c, kind: temporal.client}")).get("app:c")
+        assert entry.address is None
+        assert entry.dev_server is not None and entry.dev_server.enabled
 
     def test_client_with_disabled_dev_server_and_no_address(self) -> None:
         files = tree("- {name: c, kind: temporal.client, dev_server: {enabled: false}}")
