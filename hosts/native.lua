@@ -162,31 +162,28 @@ end
 -- Messages
 -------------------------------------------------------------------------------
 
--- vals: packed raw values (copied here).
-function H.send(dest, topic, vals)
+-- n values follow topic; they are copied here.
+function H.send(dest, topic, n, ...)
   local kind, target = resolve(dest)
   if not kind then return nil, target end
   local me = K.current()
   local from = me and me.pid
   if kind == "local" then
-    if target.host == "" then return nil, Invalid("cannot send to " .. target.pid) end
-    local n = vals.n
     local data
     if n == 1 then
       local why
-      data, why = copy(vals[1])
+      data, why = copy((...))
       if why then return nil, Invalid("cannot send: " .. why) end
     elseif n > 1 then
-      local c, err = copy_values(vals, "cannot send")
+      local c, err = copy_values(pack(...), "cannot send")
       if not c then return nil, err end
       data = data_of(c)
     end
     K.deliver(target, K.new_message(topic, from, data))
     return true
   end
-  local values = {}
-  for i = 1, vals.n do values[i] = vals[i] end
-  local ok, err = remote_op("send", {dest = target, topic = topic, values = values, n = vals.n, from = from})
+  local values = {...}
+  local ok, err = remote_op("send", {dest = target, topic = topic, values = values, n = n, from = from})
   if err then return nil, err end
   return true
 end

@@ -41,7 +41,7 @@ function M.send(dest, topic, ...)
   me("send")
   local err = check_dest(dest, "send") or check_topic(topic, "process.send")
   if err then return nil, err end
-  return H.send(dest, topic, pack(...))
+  return H.send(dest, topic, select("#", ...), ...)
 end
 
 -------------------------------------------------------------------------------

@@ -144,10 +144,10 @@ end
 -- Messages and processes
 -------------------------------------------------------------------------------
 
-function H.send(dest, topic, vals)
+function H.send(dest, topic, n, ...)
   local kind, target = classify(dest)
   if not kind then return nil, target end
-  local values, n = values_array(vals)
+  local values = {...}
   local _, err
   if kind == "workflow" then
     _, err = await_cmd("signal", {target = target, topic = topic, values = values, n = n})

@@ -46,8 +46,8 @@ local rawmt = debug.getmetatable
 -- Kernel objects keep their state under private table keys that user code
 -- cannot name; `next`/`pairs` refuse kernel objects in the sandbox, so the keys
 -- cannot be discovered either. Type checks compare raw metatables.
-local ES, MS, PS, CS, XS = {}, {}, {}, {}, {}   -- error, message, payload, channel, case state keys
-K.STATE_KEYS = {ES, MS, PS, CS, XS}
+local ES, CS, XS = {}, {}, {}   -- error, channel, case state keys
+local PV, PF = {}, {}          -- payload fields: value, not yet handed out
 
 local ERR_MT = {__metatable = "error", __name = "error"}
 local err_methods = {}
@@ -112,7 +112,7 @@ local codec = codec_ctor({
   error_fields = K.error_fields,
   make_error = function(kind, message, retryable, details) return new_error(kind, message, retryable, details) end,
   unwrap = function(v)
-    if rawmt(v) == PAYLOAD_MT then return true, v[PS].v end
+    if rawmt(v) == PAYLOAD_MT then return true, v[PV] end
     return false
   end,
 })
@@ -127,18 +127,18 @@ end
 
 -- A payload holds a private copy; the first data() hands it out, later calls copy.
 function K.new_payload(v, fresh)
-  return setmetatable({[PS] = {v = v, fresh = fresh}}, PAYLOAD_MT)
+  return setmetatable({[PV] = v, [PF] = fresh}, PAYLOAD_MT)
 end
 function K.is_payload(v) return rawmt(v) == PAYLOAD_MT end
 
 function payload_methods.data(p)
-  local st = rawmt(p) == PAYLOAD_MT and p[PS]
-  if not st then K.invalid("payload:data must be called on a payload", 2) end
-  if st.fresh then
-    st.fresh = false
-    return st.v
+  if rawmt(p) ~= PAYLOAD_MT then K.invalid("payload:data must be called on a payload", 2) end
+  local v = p[PV]
+  if p[PF] then
+    rawset(p, PF, false)
+    return v
   end
-  local c, why = copy(st.v)
+  local c, why = copy(v)
   if why then return nil, new_error("Invalid", why, false) end
   return c
 end
@@ -155,28 +155,28 @@ local msg_methods = {}
 MSG_MT.__index = msg_methods
 MSG_MT.__newindex = function() error(new_error("Invalid", "messages are read-only", false), 2) end
 
-local function mstate(m, fn)
-  local st = rawmt(m) == MSG_MT and m[MS]
-  if not st then K.invalid("message:" .. fn .. " must be called on a message", 3) end
-  return st
+local MT, MF, MD, MP = {}, {}, {}, {}   -- message fields: topic, from, data, payload
+
+local function mcheck(m, fn)
+  if rawmt(m) ~= MSG_MT then K.invalid("message:" .. fn .. " must be called on a message", 3) end
 end
-function msg_methods.topic(m) return mstate(m, "topic").topic end
-function msg_methods.from(m) return mstate(m, "from").from end
+function msg_methods.topic(m) mcheck(m, "topic"); return m[MT] end
+function msg_methods.from(m) mcheck(m, "from"); return m[MF] end
 function msg_methods.payload(m)
-  local st = mstate(m, "payload")
-  local p = st.payload
+  mcheck(m, "payload")
+  local p = m[MP]
   if not p then
-    p = K.new_payload(st.data, true)
-    st.payload = p
+    p = K.new_payload(m[MD], true)
+    rawset(m, MP, p)
   end
   return p
 end
 
 function K.new_message(topic, from, data)
-  return setmetatable({[MS] = {topic = topic, from = from, data = data}}, MSG_MT)
+  return setmetatable({[MT] = topic, [MF] = from, [MD] = data}, MSG_MT)
 end
 function K.is_message(v) return rawmt(v) == MSG_MT end
-function K.message_fields(m) local st = m[MS]; return st.topic, st.from, st.data end
+function K.message_fields(m) return m[MT], m[MF], m[MD] end
 
 -- The data form of a list of values (already copied).
 function K.data_form(n, ...)
@@ -401,7 +401,8 @@ local function recv(ch)
   if done then return v, ok end
   local cr = need_cr("channel:receive")
   local w = {cr = cr}
-  enqueue_recv(ch, {w = w})
+  w.w = w
+  enqueue_recv(ch, w)
   return block(cr, ch.ext)
 end
 K.recv = recv
@@ -413,8 +414,9 @@ function chan.send(obj, v)
   if ch.closed then K.invalid("send on a closed channel", 2) end
   if try_send(ch, v) then return true end
   local cr = need_cr("channel:send")
-  local w = {cr = cr}
-  enqueue_send(ch, {w = w, value = v})
+  local w = {cr = cr, value = v}
+  w.w = w
+  enqueue_send(ch, w)
   local _, ok = block(cr, ch.ext)
   if ok ~= true then K.invalid("send on a closed channel", 2) end
   return true
@@ -650,12 +652,11 @@ local fail_linked   -- forward
 -- with a `kind` field; messages are message objects.
 local function try_deliver(proc, item)
   if rawmt(item) == MSG_MT then
-    local st = item[MS]
-    local topic = st.topic
+    local topic = item[MT]
     local listens = proc.listens
     local ch = listens and listens[topic]
     if ch then
-      if proc.listen_msg[topic] then chan_put(ch, item) else chan_put(ch, st.data) end
+      if proc.listen_msg[topic] then chan_put(ch, item) else chan_put(ch, item[MD]) end
       return true
     end
     if proc.inbox then chan_put(proc.inbox, item); return true end
