@@ -218,7 +218,12 @@ def _watchdog_source() -> str:
 
 
 def _pid_alive(pid: int) -> bool:
-    """Whether ``pid`` names a live (not zombie) process."""
+    """Whether ``pid`` names a live process (a fully exited zombie is not alive).
+
+    A multi-threaded process (the Go server) shows a zombie leader while its other
+    threads still exit and hold its files (and SQLite locks): it is only gone once
+    the leader is the last thread left.
+    """
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -226,10 +231,14 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        status = Path(f"/proc/{pid}/status").read_text()
     except OSError:
         return True
-    return stat.rpartition(")")[2].split()[:1] != ["Z"]
+    fields = dict(line.partition(":")[::2] for line in status.splitlines())
+    return not (
+        fields.get("State", "").strip().startswith("Z")
+        and fields.get("Threads", "").strip() in ("0", "1")
+    )
 
 
 def _cmdline(pid: int) -> str:
@@ -678,14 +687,17 @@ class DevServer:
                 )
             try:
                 host, _, port = address.rpartition(":")
+                # Each attempt is short, so a server that died meanwhile (while
+                # something else holds its port, say) is noticed at once.
+                attempt = min(remaining, 3.0)
                 _, writer = await asyncio.wait_for(
-                    asyncio.open_connection(host.strip("[]"), int(port)), remaining
+                    asyncio.open_connection(host.strip("[]"), int(port)), attempt
                 )
                 writer.close()
                 with contextlib.suppress(OSError):
                     await writer.wait_closed()
                 client = await asyncio.wait_for(
-                    Client.connect(address, namespace=self.namespace), remaining
+                    Client.connect(address, namespace=self.namespace), attempt
                 )
                 await client.workflow_service.describe_namespace(
                     DescribeNamespaceRequest(namespace=self.namespace),

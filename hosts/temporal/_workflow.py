@@ -94,6 +94,9 @@ class WorkerContext:
     entries: list[Any]
     workers: dict[str, str]
     queues: dict[str, str] = attrs.Factory(dict)   # worker id -> task queue
+    #: workflow ID -> (op, detail, "file:line") of the last command its code issued,
+    #: to name the Lua line when a replay diverges from history.
+    last_command: dict[str, tuple[str, str, str]] = attrs.Factory(dict)
     _engine: LuaEngine | None = None
 
     def engine(self) -> LuaEngine:
@@ -124,6 +127,8 @@ class WorkerContext:
 
 #: task queue -> context, filled by running workers.
 WORKERS: dict[str, WorkerContext] = {}
+#: Key of the context used by the replay helper (the SDK's Replayer has its own task queue).
+REPLAY_KEY = "*replay*"
 
 _current: contextvars.ContextVar[LuaWorkflow | None] = contextvars.ContextVar("orrery_wf", default=None)
 
@@ -234,7 +239,7 @@ class LuaWorkflow:
     async def run(self, args: Sequence[RawValue]) -> Any:
         """The driver loop."""
         info = workflow.info()
-        context = WORKERS.get(info.task_queue)
+        context = WORKERS.get(info.task_queue) or WORKERS.get(REPLAY_KEY)
         if context is None:
             raise RuntimeError(f"no orrery worker serves task queue {info.task_queue}")
         entry_id = context.types.get(info.workflow_type)
@@ -304,6 +309,9 @@ class LuaWorkflow:
     def _start(self, K: Any, cmd: dict[str, Any]) -> None:
         op = cmd["op"]
         token = cmd["token"]
+        if self._context is not None:
+            detail = str(cmd.get("target") or (cmd.get("spec") or {}).get("entry") or cmd.get("ns") or "")
+            self._context.last_command[workflow.info().workflow_id] = (op, detail, cmd.get("where") or "?")
         handler = getattr(self, f"_cmd_{op}")
         asyncio.get_event_loop().create_task(self._guard(token, op, handler(cmd)))
 

@@ -37,6 +37,7 @@ local function Invalid(msg) return new_error("Invalid", msg, false) end
 -------------------------------------------------------------------------------
 
 local function emit(me, cmd)
+  cmd.where = K.where()
   local bytes, why = codec.encode(cmd)
   if not bytes then return nil, Invalid(why) end
   local ob = me.outbox

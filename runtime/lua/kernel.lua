@@ -935,6 +935,21 @@ end
 
 function K.runnable() return pqh <= pqt end
 
+-- "file:line" of the innermost user-code frame on the running coroutine
+-- (user chunks are named "@path"; trusted files "=name"), or nil.
+local getinfo = debug.getinfo
+function K.where()
+  for level = 2, 40 do
+    local info = getinfo(level, "Sl")
+    if not info then return nil end
+    local src = info.source
+    if src and src:byte(1) == 64 and info.currentline and info.currentline > 0 then
+      return src:sub(2) .. ":" .. info.currentline
+    end
+  end
+  return nil
+end
+
 -- A process without Lua code whose deliveries call `deliver(proc, item)`
 -- (Python mailboxes).
 function K.new_external(pid, entry, host, deliver)
