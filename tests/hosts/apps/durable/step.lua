@@ -1,0 +1,1 @@
+return function(x) return string.upper(x) end
