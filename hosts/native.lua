@@ -356,6 +356,9 @@ function H.unlink(dest)
     K.purge(me, is_exit_from(target, LINK_DOWN))
   elseif target:kind() == "Invalid" then
     return nil, target
+  elseif type(dest) == "string" and byte(dest, 1) == 123 then
+    -- the peer already ended: drop its LINK_DOWN if it is still queued
+    K.purge(me, is_exit_from(dest, LINK_DOWN))
   end
   return true
 end

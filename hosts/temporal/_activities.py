@@ -28,8 +28,9 @@ if TYPE_CHECKING:
 HEARTBEAT_EVERY = 5.0
 
 
-async def on_trio(bridge: AsyncioThread, native: NativeRuntime,
-                  afn: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+async def on_trio(
+    bridge: AsyncioThread, native: NativeRuntime, afn: Callable[..., Awaitable[Any]], *args: Any
+) -> Any:
     """Runs ``afn(*args)`` as a trio task of the native runtime; awaits it from asyncio.
 
     Cancelling the awaiting asyncio task cancels the trio task.
@@ -52,8 +53,9 @@ async def on_trio(bridge: AsyncioThread, native: NativeRuntime,
             try:
                 value = await afn(*args)
             except BaseException as exc:  # report every outcome to the asyncio side
-                loop.call_soon_threadsafe(settle, False, exc if isinstance(exc, Exception)
-                                          else asyncio.CancelledError())
+                loop.call_soon_threadsafe(
+                    settle, False, exc if isinstance(exc, Exception) else asyncio.CancelledError()
+                )
                 if not isinstance(exc, Exception):
                     raise
                 return
@@ -62,7 +64,9 @@ async def on_trio(bridge: AsyncioThread, native: NativeRuntime,
     def start() -> None:
         nursery = native._nursery
         if nursery is None:
-            loop.call_soon_threadsafe(settle, False, RuntimeError("the native runtime is not running"))
+            loop.call_soon_threadsafe(
+                settle, False, RuntimeError("the native runtime is not running")
+            )
             return
         nursery.start_soon(runner)
 
@@ -87,7 +91,9 @@ def make_activities(bridge: AsyncioThread, native: NativeRuntime) -> list[Callab
         try:
             result = await on_trio(bridge, native, native.call_encoded, name, args_bytes, ctx_bytes)
         except OrreryError as exc:
-            raise application_error(ErrorValue(exc.kind, exc.message, exc.retryable, None)) from None
+            raise application_error(
+                ErrorValue(exc.kind, exc.message, exc.retryable, None)
+            ) from None
         finally:
             heartbeat.cancel()
         if result.error is not None:
@@ -128,10 +134,17 @@ async def _deliver(native: NativeRuntime, request: dict[str, Any]) -> dict[str, 
             native.terminate(target)
         elif op == "cancel":
             deadline = request.get("deadline_ns")
-            native.cancel(target, request.get("reason") or "",
-                          None if deadline is None else deadline / 1e9, sender=request.get("sender"))
+            native.cancel(
+                target,
+                request.get("reason") or "",
+                None if deadline is None else deadline / 1e9,
+                sender=request.get("sender"),
+            )
         else:
-            return {"ok": False, "error": ErrorValue("Invalid", f"unknown delivery {op!r}", False, None)}
+            return {
+                "ok": False,
+                "error": ErrorValue("Invalid", f"unknown delivery {op!r}", False, None),
+            }
     except OrreryError as exc:
         return {"ok": False, "error": ErrorValue(exc.kind, exc.message, exc.retryable, None)}
     return {"ok": True}

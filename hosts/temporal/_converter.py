@@ -133,13 +133,20 @@ def error_from_failure(exc: BaseException) -> ErrorValue:
     """Maps an SDK exception to the orrery error a Lua caller sees (temporal.md §9)."""
     wrapper: dict[str, Any] = {}
     if isinstance(exc, temporalio.exceptions.ActivityError):
-        wrapper = {"_wrapper": "activity", "_activity_id": exc.activity_id,
-                   "_retry_state": _retry_state(exc.retry_state)}
+        wrapper = {
+            "_wrapper": "activity",
+            "_activity_id": exc.activity_id,
+            "_retry_state": _retry_state(exc.retry_state),
+        }
         inner = exc.cause or exc
     elif isinstance(exc, temporalio.exceptions.ChildWorkflowError):
-        wrapper = {"_wrapper": "child_workflow", "_workflow_id": exc.workflow_id,
-                   "_workflow_type": exc.workflow_type, "_run_id": exc.run_id,
-                   "_retry_state": _retry_state(exc.retry_state)}
+        wrapper = {
+            "_wrapper": "child_workflow",
+            "_workflow_id": exc.workflow_id,
+            "_workflow_type": exc.workflow_type,
+            "_run_id": exc.run_id,
+            "_retry_state": _retry_state(exc.retry_state),
+        }
         inner = exc.cause or exc
     else:
         inner = exc
@@ -156,8 +163,12 @@ def _retry_state(state: Any) -> str | None:
     return name.removeprefix("RETRY_STATE_").lower()
 
 
-_NOT_FOUND_TYPES = {"NotFoundError", "ActivityNotRegisteredError", "WorkflowNotRegisteredError",
-                    "NamespaceNotFoundError"}
+_NOT_FOUND_TYPES = {
+    "NotFoundError",
+    "ActivityNotRegisteredError",
+    "WorkflowNotRegisteredError",
+    "NamespaceNotFoundError",
+}
 
 
 def _map(exc: BaseException) -> ErrorValue:
@@ -172,8 +183,9 @@ def _map(exc: BaseException) -> ErrorValue:
             kind = "NotFound"
         elif kind not in KINDS:
             kind = "Unknown"
-        return ErrorValue(kind, exc.message, not exc.non_retryable,
-                          {"type": exc.type} if exc.type else None)
+        return ErrorValue(
+            kind, exc.message, not exc.non_retryable, {"type": exc.type} if exc.type else None
+        )
     if isinstance(exc, temporalio.exceptions.TerminatedError):
         return ErrorValue("Canceled", "workflow terminated", False, None)
     if isinstance(exc, temporalio.exceptions.CancelledError):
@@ -181,7 +193,11 @@ def _map(exc: BaseException) -> ErrorValue:
     if isinstance(exc, temporalio.exceptions.TimeoutError):
         kind = getattr(exc.type, "name", "")
         timeout_type = kind.removeprefix("TIMEOUT_TYPE_").lower() if kind else None
-        return ErrorValue("Timeout", exc.message or "timed out", False,
-                          {"timeout_type": timeout_type} if timeout_type else None)
+        return ErrorValue(
+            "Timeout",
+            exc.message or "timed out",
+            False,
+            {"timeout_type": timeout_type} if timeout_type else None,
+        )
     message = getattr(exc, "message", None) or str(exc)
     return ErrorValue("Internal", message, None, None)

@@ -53,7 +53,9 @@ def normalise(options: dict[str, Any] | None, scope: str) -> dict[str, Any]:
         if key not in _SCOPES:
             raise InvalidError(f"unknown workflow option {key!r}")
         if scope not in _SCOPES[key]:
-            where = "a child workflow" if scope == _CHILD else "a workflow started outside a workflow"
+            where = (
+                "a child workflow" if scope == _CHILD else "a workflow started outside a workflow"
+            )
             raise InvalidError(f"workflow option {key!r} cannot be used for {where}")
     return merged
 
@@ -112,8 +114,9 @@ def search_attributes(value: Any) -> temporalio.common.TypedSearchAttributes:
     if not isinstance(value, dict):
         raise InvalidError("search_attributes must be a table")
     pairs = []
-    for name, v in value.items():
+    for name, raw_value in value.items():
         key: Any
+        v = raw_value
         if isinstance(v, bool):
             key = temporalio.common.SearchAttributeKey.for_bool(name)
         elif isinstance(v, int) or (isinstance(v, float) and v.is_integer()):
@@ -139,7 +142,9 @@ def conflict_policy(opts: dict[str, Any], id_given: bool) -> str:
         if name not in ("USE_EXISTING", "FAIL", "TERMINATE_EXISTING"):
             raise InvalidError(f"unknown id_conflict_policy {policy!r}")
         if name == "USE_EXISTING" and legacy is True:
-            raise InvalidError("id_conflict_policy use_existing contradicts execution_error_when_already_started")
+            raise InvalidError(
+                "id_conflict_policy use_existing contradicts execution_error_when_already_started"
+            )
         return name
     if legacy is True:
         return "FAIL"
@@ -188,7 +193,9 @@ def child_kwargs(opts: dict[str, Any], default_namespace: str) -> dict[str, Any]
         try:
             kwargs["parent_close_policy"] = temporalio.workflow.ParentClosePolicy[name]
         except KeyError:
-            raise InvalidError(f"unknown parent_close_policy {opts['parent_close_policy']!r}") from None
+            raise InvalidError(
+                f"unknown parent_close_policy {opts['parent_close_policy']!r}"
+            ) from None
     wait = opts.get("wait_for_cancellation", False)
     kwargs["cancellation_type"] = (
         temporalio.workflow.ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED

@@ -59,14 +59,18 @@ class _ClientOutbound(temporalio.client.OutboundInterceptor):
 class ClientInterceptor(temporalio.client.Interceptor):
     """Adds orrery's context and sender headers to starts and signals."""
 
-    def intercept_client(self, next: temporalio.client.OutboundInterceptor) -> temporalio.client.OutboundInterceptor:
+    def intercept_client(
+        self, next: temporalio.client.OutboundInterceptor
+    ) -> temporalio.client.OutboundInterceptor:
         return _ClientOutbound(next)
 
 
 def rpc_error(exc: BaseException) -> OrreryError:
     """Maps client-side failures to orrery errors (temporal.md §9)."""
     if isinstance(exc, temporalio.exceptions.WorkflowAlreadyStartedError):
-        return error_for("AlreadyExists", f"workflow {exc.workflow_id} is already running", retryable=False)
+        return error_for(
+            "AlreadyExists", f"workflow {exc.workflow_id} is already running", retryable=False
+        )
     if isinstance(exc, temporalio.service.RPCError):
         status = exc.status
         if status == temporalio.service.RPCStatusCode.NOT_FOUND:
@@ -82,7 +86,9 @@ def rpc_error(exc: BaseException) -> OrreryError:
         return error_for("Internal", exc.message)
     if isinstance(exc, OrreryError):
         return exc
-    if isinstance(exc, (temporalio.exceptions.FailureError, temporalio.client.WorkflowFailureError)):
+    if isinstance(
+        exc, (temporalio.exceptions.FailureError, temporalio.client.WorkflowFailureError)
+    ):
         err = error_from_failure(getattr(exc, "cause", None) or exc)
         return error_for(err.kind, err.message, retryable=err.retryable, details=err.details)
     return error_for("Internal", str(exc))
@@ -153,7 +159,9 @@ class TemporalRouter:
 
     # -- start --------------------------------------------------------------------------------
 
-    async def start(self, spec: dict[str, Any]) -> tuple[str, temporalio.client.WorkflowHandle[Any, Any]]:
+    async def start(
+        self, spec: dict[str, Any]
+    ) -> tuple[str, temporalio.client.WorkflowHandle[Any, Any]]:
         """Starts (or reuses) a workflow for a spawn spec; returns its PID and handle."""
         host = spec["host"]
         client, client_id, queue = self._client_for(host)
@@ -187,7 +195,9 @@ class TemporalRouter:
             if messages and policy == "USE_EXISTING":
                 first = messages.pop(0)
                 kwargs["start_signal"] = first["topic"]
-                kwargs["start_signal_args"] = [raw(encode(v)) for v in _values(first.get("values"), first.get("n"))]
+                kwargs["start_signal_args"] = [
+                    raw(encode(v)) for v in _values(first.get("values"), first.get("n"))
+                ]
             handle = await client.start_workflow(
                 type_name,
                 args=[raw(encode(a)) for a in args],
@@ -197,11 +207,13 @@ class TemporalRouter:
                 **kwargs,
             )
             for message in messages:
-                await handle.signal(message["topic"],
-                                    args=[raw(encode(v)) for v in _values(message.get("values"), message.get("n"))])
+                await handle.signal(
+                    message["topic"],
+                    args=[raw(encode(v)) for v in _values(message.get("values"), message.get("n"))],
+                )
         finally:
             CLIENT_HEADERS.reset(token)
-        pid = "{%s@%s|%s}" % (client_id, host, workflow_id)
+        pid = f"{{{client_id}@{host}|{workflow_id}}}"
         return pid, handle
 
     async def _op_spawn(self, spec: dict[str, Any]) -> str:
@@ -220,7 +232,9 @@ class TemporalRouter:
             result = await handle.result(follow_runs=True)
         except temporalio.client.WorkflowFailureError as exc:
             err = error_from_failure(exc.cause)
-            raise error_for(err.kind, err.message, retryable=err.retryable, details=err.details) from None
+            raise error_for(
+                err.kind, err.message, retryable=err.retryable, details=err.details
+            ) from None
         return decode(result_bytes(result))
 
     # -- messages, terminate, cancel --------------------------------------------------------------
@@ -229,10 +243,15 @@ class TemporalRouter:
         handle = self._handle(args["dest"])
         token = CLIENT_HEADERS.set({FROM_HEADER: header(args["from"])} if args.get("from") else {})
         try:
-            await handle.signal(args["topic"], args=[raw(encode(v)) for v in _values(args.get("values"), args.get("n"))])
+            await handle.signal(
+                args["topic"],
+                args=[raw(encode(v)) for v in _values(args.get("values"), args.get("n"))],
+            )
         except temporalio.service.RPCError as exc:
             if exc.status == temporalio.service.RPCStatusCode.NOT_FOUND:
-                raise error_for("NotFound", f"workflow {_workflow_id(args['dest'])} is not running") from None
+                raise error_for(
+                    "NotFound", f"workflow {_workflow_id(args['dest'])} is not running"
+                ) from None
             raise
         finally:
             CLIENT_HEADERS.reset(token)
@@ -244,7 +263,9 @@ class TemporalRouter:
             await handle.terminate(reason=f"terminated by {args.get('by') or '{|system}'}")
         except temporalio.service.RPCError as exc:
             if exc.status == temporalio.service.RPCStatusCode.NOT_FOUND:
-                raise error_for("NotFound", f"workflow {_workflow_id(args['target'])} is not running") from None
+                raise error_for(
+                    "NotFound", f"workflow {_workflow_id(args['target'])} is not running"
+                ) from None
             raise
         return True
 
@@ -252,7 +273,10 @@ class TemporalRouter:
         target = args["target"]
         handle = self._handle(target)
         deadline_ns = args.get("deadline_ns")
-        meta: dict[str, Any] = {"from": args.get("from") or "{|system}", "reason": args.get("reason") or ""}
+        meta: dict[str, Any] = {
+            "from": args.get("from") or "{|system}",
+            "reason": args.get("reason") or "",
+        }
         if deadline_ns:
             at = datetime.now(UTC).timestamp() + deadline_ns / 1e9
             meta["deadline"] = datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -261,13 +285,17 @@ class TemporalRouter:
             await handle.cancel()
         except temporalio.service.RPCError as exc:
             if exc.status == temporalio.service.RPCStatusCode.NOT_FOUND:
-                raise error_for("NotFound", f"workflow {_workflow_id(target)} is not running") from None
+                raise error_for(
+                    "NotFound", f"workflow {_workflow_id(target)} is not running"
+                ) from None
             raise
         if deadline_ns:
             asyncio.get_running_loop().create_task(self._enforce(handle, deadline_ns / 1e9))
         return True
 
-    async def _enforce(self, handle: temporalio.client.WorkflowHandle[Any, Any], delay: float) -> None:
+    async def _enforce(
+        self, handle: temporalio.client.WorkflowHandle[Any, Any], delay: float
+    ) -> None:
         await asyncio.sleep(delay)
         try:
             desc = await handle.describe()
@@ -276,7 +304,7 @@ class TemporalRouter:
         except Exception:  # gone already
             _log.debug("cancel deadline of %s: nothing to terminate", handle.id)
 
-    # -- watchers ------------------------------------------------------------------------------------
+    # -- watchers --------------------------------------------------------------------------
 
     async def _op_watch(self, args: dict[str, Any]) -> bool:
         target = args["target"]
@@ -285,7 +313,9 @@ class TemporalRouter:
             desc = await handle.describe()
         except temporalio.service.RPCError as exc:
             if exc.status == temporalio.service.RPCStatusCode.NOT_FOUND:
-                raise error_for("NotFound", f"workflow {_workflow_id(target)} does not exist") from None
+                raise error_for(
+                    "NotFound", f"workflow {_workflow_id(target)} does not exist"
+                ) from None
             raise
         client, _, _ = self._client_for(_host_of(target))
         pinned = client.get_workflow_handle(handle.id, run_id=desc.run_id, result_type=RawValue)
@@ -298,15 +328,21 @@ class TemporalRouter:
             task.cancel()
         return True
 
-    def _watch(self, watcher: str, target: str, mode: str,
-               handle: temporalio.client.WorkflowHandle[Any, Any]) -> None:
+    def _watch(
+        self,
+        watcher: str,
+        target: str,
+        mode: str,
+        handle: temporalio.client.WorkflowHandle[Any, Any],
+    ) -> None:
         key = (watcher, target, mode)
         if key in self._watchers:
             return
         self._watchers[key] = asyncio.get_running_loop().create_task(self._wait(key, handle))
 
-    async def _wait(self, key: tuple[str, str, str],
-                    handle: temporalio.client.WorkflowHandle[Any, Any]) -> None:
+    async def _wait(
+        self, key: tuple[str, str, str], handle: temporalio.client.WorkflowHandle[Any, Any]
+    ) -> None:
         watcher, target, mode = key
         try:
             result = await handle.result(follow_runs=True, rpc_timeout=None)

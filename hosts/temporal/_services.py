@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,7 +54,7 @@ class TemporalHost:
             self.router.type_names[w.id] = self._type_names(w.id)
 
     def _type_names(self, worker_id: str) -> dict[str, str]:
-        """entry ID -> type name for the Lua entries a worker runs (all of them)."""
+        """Entry ID -> type name for the Lua entries a worker runs (all of them)."""
         names: dict[str, str] = {}
         for entry in self.registry.of_kind("workflow.lua", "process.lua"):
             name = getattr(entry, "workflow_name", None) or entry.id
@@ -117,8 +119,12 @@ class ClientRun:
             await self.server.start()
             address = self.server.address
             ui = self.server.ui_address
-            _log.info("temporal dev server for %s at %s%s", entry.id, address,
-                      f" (Web UI http://{ui})" if ui else "")
+            _log.info(
+                "temporal dev server for %s at %s%s",
+                entry.id,
+                address,
+                f" (Web UI http://{ui})" if ui else "",
+            )
         assert address is not None
         client = await asyncio.wait_for(
             temporalio.client.Client.connect(
@@ -131,8 +137,12 @@ class ClientRun:
         )
         self.host.router.clients[entry.id] = client
         self.host.router.namespaces[entry.id] = entry.temporal_namespace
-        _log.info("temporal client %s connected to %s (namespace %s)", entry.id, address,
-                  entry.temporal_namespace)
+        _log.info(
+            "temporal client %s connected to %s (namespace %s)",
+            entry.id,
+            address,
+            entry.temporal_namespace,
+        )
 
     async def wait(self) -> RunOutcome:
         await self._stopped.wait()
@@ -212,10 +222,8 @@ class WorkerRun:
         exc = fut.exception() if not fut.cancelled() else None
         if exc is not None:
             self._error = f"Internal: worker failed: {exc}"
-        try:
+        with contextlib.suppress(Exception):  # the bridge is gone: the node is stopping
             self.host.bridge.call_soon_trio(self._done.set)
-        except Exception:  # the bridge is gone: the node is stopping
-            pass
 
     async def wait(self) -> RunOutcome:
         await self._done.wait()
@@ -234,7 +242,5 @@ class WorkerRun:
         self._done.set()
 
 
-def _seconds(value: float) -> Any:
-    from datetime import timedelta
-
+def _seconds(value: float) -> timedelta:
     return timedelta(seconds=value)

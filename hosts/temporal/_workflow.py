@@ -18,6 +18,7 @@ and signals, a replay feeds the process the same inputs in the same order.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 from collections import deque
@@ -35,6 +36,7 @@ from temporalio.common import RawValue
 
 from ...runtime._codec import ErrorValue, decode, encode
 from ...runtime._engine import LuaEngine, lua_file
+from ...runtime._errors import OrreryError
 from ._converter import (
     Packed,
     application_error,
@@ -44,7 +46,7 @@ from ._converter import (
     to_msgpack,
     values_from_payloads,
 )
-from ._options import activity_kwargs, child_kwargs, normalise
+from ._options import activity_kwargs, child_kwargs, normalise, search_attributes
 
 _log = logging.getLogger("orrery.workflow")
 _lua_log = logging.getLogger("orrery.lua")
@@ -55,13 +57,19 @@ CANCEL_SIGNAL = "@orrery.cancel"
 DELIVER_ACTIVITY = "__orrery_deliver"
 RANDOM_ACTIVITY = "__orrery_random"
 
-_LEVELS = {b"debug": logging.DEBUG, b"info": logging.INFO, b"warn": logging.WARNING,
-           b"error": logging.ERROR}
+_LEVELS = {
+    b"debug": logging.DEBUG,
+    b"info": logging.INFO,
+    b"warn": logging.WARNING,
+    b"error": logging.ERROR,
+}
 
 
 def header(value: Any) -> temporalio.api.common.v1.Payload:
     """A header payload holding an encoded value."""
-    return temporalio.api.common.v1.Payload(metadata={"encoding": b"binary/msgpack"}, data=encode(value))
+    return temporalio.api.common.v1.Payload(
+        metadata={"encoding": b"binary/msgpack"}, data=encode(value)
+    )
 
 
 def rfc3339(dt: datetime) -> str:
@@ -93,7 +101,7 @@ class WorkerContext:
     type_names: dict[str, str]
     entries: list[Any]
     workers: dict[str, str]
-    queues: dict[str, str] = attrs.Factory(dict)   # worker id -> task queue
+    queues: dict[str, str] = attrs.Factory(dict)  # worker id -> task queue
     #: workflow ID -> (op, detail, "file:line") of the last command its code issued,
     #: to name the Lua line when a replay diverges from history.
     last_command: dict[str, tuple[str, str, str]] = attrs.Factory(dict)
@@ -116,8 +124,13 @@ class WorkerContext:
             engine = LuaEngine(
                 lua_file("orrery.hosts.temporal", "ops.lua"),
                 bridge,
-                {"node": self.client_id, "deterministic": True, "workers": self.workers,
-                 "hook_count": 100_000, "budget_ticks": 2_000},
+                {
+                    "node": self.client_id,
+                    "deterministic": True,
+                    "workers": self.workers,
+                    "hook_count": 100_000,
+                    "budget_ticks": 2_000,
+                },
             )
             for entry in self.entries:
                 engine.define(entry)
@@ -130,7 +143,9 @@ WORKERS: dict[str, WorkerContext] = {}
 #: Key of the context used by the replay helper (the SDK's Replayer has its own task queue).
 REPLAY_KEY = "*replay*"
 
-_current: contextvars.ContextVar[LuaWorkflow | None] = contextvars.ContextVar("orrery_wf", default=None)
+_current: contextvars.ContextVar[LuaWorkflow | None] = contextvars.ContextVar(
+    "orrery_wf", default=None
+)
 
 
 # -- bridge callbacks (run inside the workflow, during a step) ------------------------------
@@ -149,7 +164,9 @@ def _random_bytes(n: int) -> bytes:
     return workflow.random().randbytes(n)
 
 
-def _log_record(level: bytes, pid: bytes, entry: bytes, message: bytes, fields: bytes | None) -> None:
+def _log_record(
+    level: bytes, pid: bytes, entry: bytes, message: bytes, fields: bytes | None
+) -> None:
     if workflow.unsafe.is_replaying():
         return
     text = message.decode(errors="replace")
@@ -162,16 +179,18 @@ def _log_record(level: bytes, pid: bytes, entry: bytes, message: bytes, fields: 
 
 def _info() -> bytes:
     info = workflow.info()
-    return encode({
-        "workflow_id": info.workflow_id,
-        "run_id": info.run_id,
-        "workflow_type": info.workflow_type,
-        "task_queue": info.task_queue,
-        "namespace": info.namespace,
-        "attempt": info.attempt,
-        "history_length": info.get_current_history_length(),
-        "history_size": info.get_current_history_size(),
-    })
+    return encode(
+        {
+            "workflow_id": info.workflow_id,
+            "run_id": info.run_id,
+            "workflow_type": info.workflow_type,
+            "task_queue": info.task_queue,
+            "namespace": info.namespace,
+            "attempt": info.attempt,
+            "history_length": info.get_current_history_length(),
+            "history_size": info.get_current_history_size(),
+        }
+    )
 
 
 def _version(change: bytes, low: int, high: int) -> tuple[bool, Any]:
@@ -181,7 +200,9 @@ def _version(change: bytes, low: int, high: int) -> tuple[bool, Any]:
             return True, version
     if low <= -1:
         return True, -1
-    message = f"change {change_id}: the version recorded by this execution is outside [{low}, {high}]"
+    message = (
+        f"change {change_id}: the version recorded by this execution is outside [{low}, {high}]"
+    )
     driver = _current.get()
     if driver is not None:
         driver.task_failure = message
@@ -189,8 +210,6 @@ def _version(change: bytes, low: int, high: int) -> tuple[bool, Any]:
 
 
 def _attrs(data: bytes) -> tuple[bool, bytes] | bool:
-    from ._options import search_attributes
-
     value = decode(data) or {}
     try:
         if value.get("memo"):
@@ -233,7 +252,9 @@ class LuaWorkflow:
         if name.startswith("@"):
             return
         values = values_from_payloads([a.payload for a in args])
-        self._inputs.append(lambda e, proc: e.H.deliver_message(proc, name.encode(), _b(sender), values))
+        self._inputs.append(
+            lambda e, proc: e.H.deliver_message(proc, name.encode(), _b(sender), values)
+        )
 
     @workflow.run
     async def run(self, args: Sequence[RawValue]) -> Any:
@@ -250,10 +271,15 @@ class LuaWorkflow:
         self._context = context
         engine = context.engine()
         H, K = engine.H, engine.K
-        self.pid = "{%s@%s|%s}" % (context.client_id, context.worker_id, info.workflow_id)
+        self.pid = workflow_pid(context.client_id, context.worker_id, info.workflow_id)
         arg_bytes = values_from_payloads([a.payload for a in args])
-        proc = H.start(self.pid.encode(), entry_id.encode(), context.worker_id.encode(), arg_bytes,
-                       self.ctx_bytes)
+        proc = H.start(
+            self.pid.encode(),
+            entry_id.encode(),
+            context.worker_id.encode(),
+            arg_bytes,
+            self.ctx_bytes,
+        )
         try:
             while True:
                 while self._inputs:
@@ -310,8 +336,14 @@ class LuaWorkflow:
         op = cmd["op"]
         token = cmd["token"]
         if self._context is not None:
-            detail = str(cmd.get("target") or (cmd.get("spec") or {}).get("entry") or cmd.get("ns") or "")
-            self._context.last_command[workflow.info().workflow_id] = (op, detail, cmd.get("where") or "?")
+            detail = str(
+                cmd.get("target") or (cmd.get("spec") or {}).get("entry") or cmd.get("ns") or ""
+            )
+            self._context.last_command[workflow.info().workflow_id] = (
+                op,
+                detail,
+                cmd.get("where") or "?",
+            )
         handler = getattr(self, f"_cmd_{op}")
         asyncio.get_event_loop().create_task(self._guard(token, op, handler(cmd)))
 
@@ -324,7 +356,9 @@ class LuaWorkflow:
             self._answer(token, False, encode(error_from_failure(exc)))
             return
         except asyncio.CancelledError:
-            self._answer(token, False, encode(ErrorValue("Canceled", "operation canceled", False, None)))
+            self._answer(
+                token, False, encode(ErrorValue("Canceled", "operation canceled", False, None))
+            )
             return
         except _OrreryFailure as exc:
             self._answer(token, False, encode(exc.error))
@@ -339,7 +373,6 @@ class LuaWorkflow:
 
     async def _cmd_sleep(self, cmd: dict[str, Any]) -> None:
         await workflow.sleep(timedelta(microseconds=cmd["ns"] / 1000))
-        return None
 
     async def _cmd_timer(self, cmd: dict[str, Any]) -> int:
         await workflow.sleep(timedelta(microseconds=cmd["ns"] / 1000))
@@ -364,7 +397,9 @@ class LuaWorkflow:
 
     async def _cmd_entropy(self, cmd: dict[str, Any]) -> bytes:
         result = await workflow.execute_local_activity(
-            RANDOM_ACTIVITY, args=[Packed(encode(cmd["n"]))], result_type=RawValue,
+            RANDOM_ACTIVITY,
+            args=[Packed(encode(cmd["n"]))],
+            result_type=RawValue,
             start_to_close_timeout=timedelta(seconds=10),
         )
         return to_msgpack(result.payload)
@@ -376,18 +411,20 @@ class LuaWorkflow:
         if current is not None:
             self._deliveries[target] = current
         if previous is not None and not previous.done():
-            try:
+            with contextlib.suppress(BaseException):  # its failure is its own command's
                 await asyncio.shield(previous)
-            except BaseException:
-                pass
         cmd = dict(cmd, op=cmd["kind"], sender=self.pid)
         result = await workflow.execute_local_activity(
-            DELIVER_ACTIVITY, args=[Packed(encode(cmd))], result_type=RawValue,
+            DELIVER_ACTIVITY,
+            args=[Packed(encode(cmd))],
+            result_type=RawValue,
             start_to_close_timeout=timedelta(seconds=30),
         )
         answer = decode(to_msgpack(result.payload)) or {}
         if not answer.get("ok"):
-            raise _OrreryFailure(answer.get("error") or ErrorValue("Internal", "delivery failed", None, None))
+            raise _OrreryFailure(
+                answer.get("error") or ErrorValue("Internal", "delivery failed", None, None)
+            )
         return None
 
     async def _cmd_signal(self, cmd: dict[str, Any]) -> None:
@@ -397,19 +434,24 @@ class LuaWorkflow:
         try:
             await handle.signal(cmd["topic"], args=[raw(encode(v)) for v in _args(cmd, "values")])
         except temporalio.exceptions.ApplicationError as exc:
-            raise _OrreryFailure(ErrorValue("NotFound", f"workflow {workflow_id}: {exc.message}", False, None)) from None
-        return None
+            raise _OrreryFailure(
+                ErrorValue("NotFound", f"workflow {workflow_id}: {exc.message}", False, None)
+            ) from None
 
     async def _cmd_cancel_external(self, cmd: dict[str, Any]) -> None:
         target = cmd["target"]
         workflow_id = target[target.index("|") + 1 : -1]
         handle = workflow.get_external_workflow_handle(workflow_id)
         try:
-            await handle.signal(CANCEL_SIGNAL, Packed(encode({"from": cmd.get("from"), "reason": cmd.get("reason")})))
+            await handle.signal(
+                CANCEL_SIGNAL,
+                Packed(encode({"from": cmd.get("from"), "reason": cmd.get("reason")})),
+            )
             await handle.cancel()
         except temporalio.exceptions.ApplicationError as exc:
-            raise _OrreryFailure(ErrorValue("NotFound", f"workflow {workflow_id}: {exc.message}", False, None)) from None
-        return None
+            raise _OrreryFailure(
+                ErrorValue("NotFound", f"workflow {workflow_id}: {exc.message}", False, None)
+            ) from None
 
     async def _cmd_child(self, cmd: dict[str, Any]) -> bytes:
         context = self._context
@@ -418,14 +460,20 @@ class LuaWorkflow:
         entry = spec["entry"]
         type_name = context.type_names.get(entry)
         if type_name is None:
-            raise _OrreryFailure(ErrorValue("NotFound", f"entry {entry} is not a workflow this worker can run", False, None))
+            raise _OrreryFailure(
+                ErrorValue(
+                    "NotFound", f"entry {entry} is not a workflow this worker can run", False, None
+                )
+            )
         host = spec["host"]
         opts = _kwargs_or_fail(normalise, spec.get("options"), "child")
         kwargs = _kwargs_or_fail(child_kwargs, opts, context.namespace)
         task_queue = opts.get("task_queue") or context.queues.get(host) or context.task_queue
         workflow_id = opts.get("id") or spec.get("name")
         if workflow_id is not None and any(c in workflow_id for c in "{}|"):
-            raise _OrreryFailure(ErrorValue("Invalid", "workflow IDs must not contain { } or |", False, None))
+            raise _OrreryFailure(
+                ErrorValue("Invalid", "workflow IDs must not contain { } or |", False, None)
+            )
         ctx = spec.get("ctx")
         self.next_ctx = encode(ctx) if ctx else self.ctx_bytes
         try:
@@ -439,9 +487,11 @@ class LuaWorkflow:
             )
         finally:
             self.next_ctx = None
-        child_pid = "{%s@%s|%s}" % (context.client_id, host, handle.id)
+        child_pid = workflow_pid(context.client_id, host, handle.id)
         for message in spec.get("messages") or []:
-            await handle.signal(message["topic"], args=[raw(encode(v)) for v in _args(message, "values")])
+            await handle.signal(
+                message["topic"], args=[raw(encode(v)) for v in _args(message, "values")]
+            )
         if cmd.get("wait"):
             try:
                 result = await handle
@@ -457,8 +507,9 @@ class LuaWorkflow:
             record: dict[str, Any] = {"value": decode(to_msgpack(result.payload))}
         except BaseException as exc:  # the child failed, was cancelled or terminated
             record = {"error": error_from_failure(exc)}
-        event = encode({"kind": "pid.exit", "from": child_pid, "at": rfc3339(workflow.now()),
-                        "result": record})
+        event = encode(
+            {"kind": "pid.exit", "from": child_pid, "at": rfc3339(workflow.now()), "result": record}
+        )
         self._inputs.append(lambda e, proc: e.H.deliver_event(proc, event))
 
 
@@ -469,8 +520,6 @@ class _OrreryFailure(Exception):
 
 
 def _kwargs_or_fail(fn: Callable[..., Any], *args: Any) -> Any:
-    from ...runtime._errors import OrreryError
-
     try:
         return fn(*args)
     except OrreryError as exc:
@@ -491,7 +540,7 @@ def _b(value: str | None) -> bytes | None:
 
 def workflow_pid(client_id: str, worker_id: str, workflow_id: str) -> str:
     """The PID of a workflow."""
-    return "{%s@%s|%s}" % (client_id, worker_id, workflow_id)
+    return f"{{{client_id}@{worker_id}|{workflow_id}}}"
 
 
 # -- interceptors: context and sender headers -----------------------------------------------------
@@ -510,7 +559,9 @@ class _Outbound(temporalio.worker.WorkflowOutboundInterceptor):
             input.headers = {**input.headers, CONTEXT_HEADER: _raw_header(inst.next_ctx)}
         return await super().start_child_workflow(input)
 
-    async def signal_external_workflow(self, input: temporalio.worker.SignalExternalWorkflowInput) -> None:
+    async def signal_external_workflow(
+        self, input: temporalio.worker.SignalExternalWorkflowInput
+    ) -> None:
         inst = workflow.instance()
         if isinstance(inst, LuaWorkflow):
             input.headers = {**input.headers, FROM_HEADER: header(inst.pid)}
@@ -541,7 +592,9 @@ def _raw_header(data: bytes) -> temporalio.api.common.v1.Payload:
 
 
 #: The activity's context header value while an activity runs.
-ACTIVITY_CONTEXT: contextvars.ContextVar[bytes | None] = contextvars.ContextVar("orrery_activity_ctx", default=None)
+ACTIVITY_CONTEXT: contextvars.ContextVar[bytes | None] = contextvars.ContextVar(
+    "orrery_activity_ctx", default=None
+)
 
 
 class _ActivityInbound(temporalio.worker.ActivityInboundInterceptor):
@@ -568,5 +621,12 @@ class WorkerInterceptor(temporalio.worker.Interceptor):
         return _Inbound
 
 
-__all__ = ["ACTIVITY_CONTEXT", "LuaWorkflow", "WorkerContext", "WorkerInterceptor", "WORKERS",
-           "array_of", "header"]
+__all__ = [
+    "ACTIVITY_CONTEXT",
+    "WORKERS",
+    "LuaWorkflow",
+    "WorkerContext",
+    "WorkerInterceptor",
+    "array_of",
+    "header",
+]

@@ -133,12 +133,8 @@ function K.is_payload(v) return rawmt(v) == PAYLOAD_MT end
 
 function payload_methods.data(p)
   if rawmt(p) ~= PAYLOAD_MT then K.invalid("payload:data must be called on a payload", 2) end
-  local v = p[PV]
-  if p[PF] then
-    rawset(p, PF, false)
-    return v
-  end
-  local c, why = copy(v)
+  -- a fresh copy on every call: changing one result never shows in the next
+  local c, why = copy(p[PV])
   if why then return nil, new_error("Invalid", why, false) end
   return c
 end

@@ -396,9 +396,21 @@ local LIBS = {
 }
 for k, v in pairs(LIBS) do BASE[k] = v end
 
--- Modules: every module table is exposed through a read-only proxy.
+-- Modules: every module table, and every plain table inside one (process.event,
+-- crypto.random, ...), is exposed through a read-only proxy.
+local function deep_readonly(t, name, seen)
+  seen[t] = true
+  for k, v in pairs(t) do
+    if type(v) == "table" and rawmt(v) == nil and not seen[v] then
+      t[k] = deep_readonly(v, name .. "." .. tostring(k), seen)
+    end
+  end
+  return readonly(t, name)
+end
 local MODS = {}
-for name, mod in pairs(modules) do MODS[name] = readonly(mod, name) end
+for name, mod in pairs(modules) do
+  MODS[name] = rawmt(mod) == nil and deep_readonly(mod, name, {}) or readonly(mod, name)
+end
 -- always available as globals and through require
 local ALWAYS = {process = true, channel = true, errors = true, payload = true}
 for name in pairs(ALWAYS) do BASE[name] = MODS[name] end
@@ -418,7 +430,9 @@ local function make_require(def)
 end
 
 local BASE_PROXY = readonly(BASE, "_G")
-local ENV_MT = {__index = BASE_PROXY}
+-- Shared by every process env, so it is locked: getmetatable(_G) answers "env"
+-- and setmetatable(_G, ...) is refused.
+local ENV_MT = {__index = BASE_PROXY, __metatable = "env"}
 
 -- The environment of one process: private globals, shared read-only base.
 K.set_env_factory(function(proc, def)

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import trio
-
 import orrery
+import trio
 
 from .conftest import app
 
@@ -48,7 +47,12 @@ async def test_example_6_order_saga_with_compensation() -> None:
 
 async def test_example_7_approval_workflow_waiting_for_a_signal() -> None:
     assert await call("ex07", "ex.approval:main") == {
-        "approval-71": {"id": "approval-71", "status": "approved", "by": "dana", "sender_known": True},
+        "approval-71": {
+            "id": "approval-71",
+            "status": "approved",
+            "by": "dana",
+            "sender_known": True,
+        },
         "approval-72": {"id": "approval-72", "status": "expired"},
         "approval-73": {"id": "approval-73", "status": "withdrawn", "reason": "request withdrawn"},
         "pid_shape": True,
@@ -117,10 +121,16 @@ async def test_example_14_context_propagation_into_workflows_and_activities() ->
     assert await call("ex14", "ex.ctx:main") == {
         "tenant": "acme",
         "missing": "NotFound",
-        "plain": {"tag": "plain", "seen": {"tenant": "acme", "request_id": "r-1"},
-                  "as_json": '{"tenant":"acme"}'},
-        "tagged": {"tag": "tagged", "seen": {"tenant": "acme", "request_id": "r-1", "step": "charge"},
-                   "as_json": '{"tenant":"acme"}'},
+        "plain": {
+            "tag": "plain",
+            "seen": {"tenant": "acme", "request_id": "r-1"},
+            "as_json": '{"tenant":"acme"}',
+        },
+        "tagged": {
+            "tag": "tagged",
+            "seen": {"tenant": "acme", "request_id": "r-1", "step": "charge"},
+            "as_json": '{"tenant":"acme"}',
+        },
         "uuid_ok": True,
         "noise_len": 16,
         "clock_agrees": True,

@@ -20,7 +20,6 @@ import threading
 from pathlib import Path
 
 import temporalio.client
-
 from orrery.hosts.temporal._converter import DATA_CONVERTER
 from orrery.hosts.temporal._devserver import DevServer
 
@@ -56,19 +55,26 @@ def activity_counts(db: Path) -> dict[str, int]:
         server = DevServer(database_file=str(db))
         await server.start()
         try:
-            client = await temporalio.client.Client.connect(server.address, data_converter=DATA_CONVERTER)
+            client = await temporalio.client.Client.connect(
+                server.address, data_converter=DATA_CONVERTER
+            )
             history = await client.get_workflow_handle("flow-1").fetch_history()
             completed: dict[str, int] = {}
             scheduled: dict[int, str] = {}
             for event in history.events:
                 if event.HasField("activity_task_scheduled_event_attributes"):
                     attrs = event.activity_task_scheduled_event_attributes
-                    scheduled[event.event_id] = attrs.input.payloads[0].data.decode(errors="replace")
+                    scheduled[event.event_id] = attrs.input.payloads[0].data.decode(
+                        errors="replace"
+                    )
                 if event.HasField("activity_task_completed_event_attributes"):
                     sid = event.activity_task_completed_event_attributes.scheduled_event_id
                     key = scheduled[sid]
                     completed[key] = completed.get(key, 0) + 1
-            return {"scheduled": len(scheduled), **{f"completed:{k}": v for k, v in completed.items()}}
+            return {
+                "scheduled": len(scheduled),
+                **{f"completed:{k}": v for k, v in completed.items()},
+            }
         finally:
             await server.stop()
 
@@ -79,7 +85,9 @@ def test_a_workflow_survives_kill_9_of_its_node(tmp_path: Path) -> None:
     state = tmp_path / "state"
     node_a = subprocess.Popen(
         orrery_cmd("run", str(APP), "--state-dir", str(state)),
-        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
     )
     try:
         wait_for_line(node_a, "flow: a done", timeout=60)
@@ -90,8 +98,20 @@ def test_a_workflow_survives_kill_9_of_its_node(tmp_path: Path) -> None:
         node_a.stderr.close()
 
     node_b = subprocess.run(
-        orrery_cmd("run", str(APP), "--state-dir", str(state), "--exec", "dur:check", "--host", "dur:processes"),
-        capture_output=True, text=True, timeout=120, check=False,
+        orrery_cmd(
+            "run",
+            str(APP),
+            "--state-dir",
+            str(state),
+            "--exec",
+            "dur:check",
+            "--host",
+            "dur:processes",
+        ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert node_b.returncode == 0, node_b.stderr
     assert json.loads(node_b.stdout) == ["A", "B", "GO", "C"]
