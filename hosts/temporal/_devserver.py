@@ -153,15 +153,17 @@ def find_temporal_binary(existing_path: str = "") -> Path:
 def _watchdog_main() -> None:  # pragma: no cover - runs in the watchdog process
     """Body of the watchdog process; runs with the standard library only.
 
-    ``argv``: mark, life fd, status fd, grace seconds, then the server command. Writes
-    the server's pid to the status fd, then waits until the life pipe reports EOF
-    (the node is gone or asked for a stop), SIGTERM/SIGHUP arrives or the parent
-    changes; stops the server (SIGTERM, SIGKILL after the grace period) and exits with
-    the server's status. If the server exits first, the watchdog exits with its code.
+    ``argv``: mark, life fd, status fd, grace seconds, a file to remove if the node
+    dies ("" for none), then the server command. Writes the server's pid to the status
+    fd, then waits until the life pipe reports EOF (the node asked for a stop by
+    writing first, or is gone), SIGTERM/SIGHUP arrives or the parent changes; stops
+    the server (SIGTERM, SIGKILL after the grace period) and exits. If the server
+    exits first, the watchdog exits with its code.
     """
     life_fd, status_fd, grace = int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
-    command = sys.argv[5:]
+    orphan_file, command = sys.argv[5], sys.argv[6:]
     stopping = []
+    asked = False
 
     def on_signal(signum: int, frame: object) -> None:
         stopping.append(signum)
@@ -190,14 +192,19 @@ def _watchdog_main() -> None:  # pragma: no cover - runs in the watchdog process
         if code is not None:
             sys.exit(code if code >= 0 else 128 - code)
         readable, _, _ = select.select([life_fd], [], [], 0.25)
-        if readable and not os.read(life_fd, 64):
-            break
+        if readable:
+            if not os.read(life_fd, 64):
+                break
+            asked = True
     server.terminate()
     try:
         server.wait(grace)
     except subprocess.TimeoutExpired:
         server.kill()
         server.wait()
+    if orphan_file and not asked:
+        with contextlib.suppress(OSError):
+            os.unlink(orphan_file)
     sys.exit(0)
 
 
@@ -208,7 +215,7 @@ _WATCHDOG_BOOT = "import sys; exec(compile(sys.stdin.read(), '<orrery-temporal-w
 def _watchdog_source() -> str:
     return (
         "from __future__ import annotations\n"
-        "import ctypes, os, select, signal, subprocess, sys\n"
+        "import contextlib, ctypes, os, select, signal, subprocess, sys\n"
         + inspect.getsource(_watchdog_main)
         + "\n_watchdog_main()\n"
     )
@@ -354,7 +361,11 @@ async def _stop_stale(record: Mapping[str, Any], db: Path, grace: float) -> None
     ):
         pid = record.get(key)
         if isinstance(pid, int) and pid != os.getpid() and _pid_alive(pid):
-            cmd = _cmdline(pid)
+            # A process still inside execve shows an empty command line for a moment.
+            cmd, until = _cmdline(pid), time.monotonic() + 1.0
+            while not cmd.strip() and _pid_alive(pid) and time.monotonic() < until:
+                await asyncio.sleep(0.01)
+                cmd = _cmdline(pid)
             if all(m in cmd for m in marks):
                 stale.append(pid)
     if not stale:
@@ -542,6 +553,10 @@ class DevServer:
                     if attempt == attempts:
                         raise
                     _log.info("port %d was taken meanwhile; retrying", self._port)
+        except Exception:
+            # Stop gracefully: a server that answered may have opened its database.
+            await self.stop()
+            raise
         except BaseException:
             self._kill_now()
             self._release()
@@ -601,6 +616,7 @@ class DevServer:
                         str(life_r),
                         str(status_w),
                         str(self.stop_timeout),
+                        str(self._log_path) if self._temp_log else "",
                         *cmd,
                     ],
                     stdin=subprocess.PIPE,
@@ -670,51 +686,60 @@ class DevServer:
             self._record()
 
     async def _wait_ready(self, deadline: float) -> None:
+        """Probes the frontend until the namespace answers, watching the process.
+
+        Each probe runs as a task while the process is polled every 50 ms, so a
+        server that exits (say, because another program holds its port and accepts
+        our probe's connection) is reported at once rather than after a timeout.
+        """
         assert self._proc is not None
         address = self._hostport(self._port)
         last: BaseException | None = None
         while True:
-            self._read_status()
-            code = self._proc.poll()
-            if code is not None:
-                raise self._early_exit(code)
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TemporalServerError(
-                    f"the Temporal dev server did not answer on {address} within "
-                    f"{self.startup_timeout:g} s (last error: {last}); raise "
-                    f"dev_server startup time or look at its output:" + self._tail_text()
-                )
+            probe = asyncio.ensure_future(self._probe(address))
             try:
-                host, _, port = address.rpartition(":")
-                # Each attempt is short, so a server that died meanwhile (while
-                # something else holds its port, say) is noticed at once.
-                attempt = min(remaining, 3.0)
-                _, writer = await asyncio.wait_for(
-                    asyncio.open_connection(host.strip("[]"), int(port)), attempt
-                )
-                writer.close()
-                with contextlib.suppress(OSError):
-                    await writer.wait_closed()
-                client = await asyncio.wait_for(
-                    Client.connect(address, namespace=self.namespace), attempt
-                )
-                await client.workflow_service.describe_namespace(
-                    DescribeNamespaceRequest(namespace=self.namespace),
-                    timeout=timedelta(seconds=min(remaining, 5.0)),
-                )
+                while not probe.done():
+                    self._read_status()
+                    code = self._proc.poll()
+                    if code is not None:
+                        raise self._early_exit(code)
+                    if time.monotonic() >= deadline:
+                        raise TemporalServerError(
+                            f"the Temporal dev server did not answer on {address} within "
+                            f"{self.startup_timeout:g} s (last error: {last or 'none'}); is the "
+                            f"machine overloaded? Its output:" + self._tail_text()
+                        )
+                    await asyncio.wait({probe}, timeout=0.05)
+            finally:
+                if not probe.done():
+                    probe.cancel()
+                    probe.add_done_callback(lambda t: t.cancelled() or t.exception())
+            if probe.exception() is None:
+                client = probe.result()
                 break
-            except TemporalServerError:
-                raise
-            except Exception as exc:  # refused, RPCError, ... while the server warms up
-                last = exc
+            last = probe.exception()
             await asyncio.sleep(0.05)
         if self.search_attributes:
             await self._check_search_attributes(client)
 
+    async def _probe(self, address: str) -> Client:
+        """One readiness probe: TCP connect, SDK connect, describe the namespace."""
+        host, _, port = address.rpartition(":")
+        _, writer = await asyncio.wait_for(
+            asyncio.open_connection(host.strip("[]"), int(port)), 3.0
+        )
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+        client = await asyncio.wait_for(Client.connect(address, namespace=self.namespace), 5.0)
+        await client.workflow_service.describe_namespace(
+            DescribeNamespaceRequest(namespace=self.namespace), timeout=timedelta(seconds=5)
+        )
+        return client
+
     async def _check_search_attributes(self, client: Any) -> None:
-        def wanted(kind: str) -> int:
-            return int(IndexedValueType.Value("INDEXED_VALUE_TYPE_" + kind.upper()))
+        def wanted(kind: str) -> IndexedValueType.ValueType:
+            return IndexedValueType.Value("INDEXED_VALUE_TYPE_" + kind.upper())
 
         async def registered() -> dict[str, int]:
             listing = await client.operator_service.list_search_attributes(
@@ -734,7 +759,7 @@ class DevServer:
             await client.operator_service.add_search_attributes(
                 AddSearchAttributesRequest(
                     namespace=self.namespace,
-                    search_attributes={n: wanted(k) for n, k in missing.items()},  # type: ignore[misc]
+                    search_attributes={n: wanted(k) for n, k in missing.items()},
                 )
             )
             have = await registered()
@@ -776,9 +801,10 @@ class DevServer:
 
     def _tail_text(self) -> str:
         tail = _tail(self._log_path)
+        where = "its output" if self._temp_log else str(self._log_path)
         if not tail:
-            return f" (no output; log file {self._log_path})"
-        return f"\n--- last lines of {self._log_path} ---\n{tail}"
+            return f" (no output in {where})"
+        return f"\n--- last lines of {where} ---\n{tail}"
 
     # -- stop ---------------------------------------------------------------------
 
@@ -790,9 +816,13 @@ class DevServer:
         """
         proc = self._proc
         if proc is None:
+            self._release()
             return
         try:
             self._read_status(wait=1.0)
+            if self._life_fd is not None:
+                with contextlib.suppress(OSError):
+                    os.write(self._life_fd, b"stop")  # a requested stop, not a death
             self._close_fd("_life_fd")  # EOF: the watchdog stops the server
             deadline = time.monotonic() + self.stop_timeout + 3.0
             while proc.poll() is None and time.monotonic() < deadline:
@@ -812,7 +842,7 @@ class DevServer:
             return
         self._read_status(wait=1.0 if proc.poll() is None else 0.0)
         pid = self._server_pid
-        if pid is not None and _pid_alive(pid) and "start-dev" in _cmdline(pid):
+        if pid is not None and _pid_alive(pid) and "start-dev" in (_cmdline(pid) or "start-dev"):
             _signal(pid, signal.SIGKILL)
         if proc.poll() is None:
             proc.kill()

@@ -123,7 +123,7 @@ class ClientRun:
                 "temporal dev server for %s at %s%s",
                 entry.id,
                 address,
-                f" (Web UI http://{ui})" if ui else "",
+                f" (Web UI {ui})" if ui else "",
             )
         assert address is not None
         client = await asyncio.wait_for(
