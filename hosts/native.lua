@@ -80,16 +80,7 @@ local function new_pid(host)
   return string_format("{%s@%s|0x%05x}", NODE, host, counter)
 end
 
--- Splits "{node@host|id}" into node (or nil), host, id; nil when malformed.
-local function parse_pid(s)
-  if byte(s, 1) ~= 123 or byte(s, -1) ~= 125 then return nil end
-  local bar = find(s, "|", 2, true)
-  if not bar then return nil end
-  local left = sub(s, 2, bar - 1)
-  local at = find(left, "@", 1, true)
-  if at then return sub(left, 1, at - 1), sub(left, at + 1), sub(s, bar + 1, -2) end
-  return nil, left, sub(s, bar + 1, -2)
-end
+local parse_pid = K.parse_pid
 H.parse_pid = parse_pid
 
 -- Resolves a destination: "local", proc | "remote", pid | nil, err
@@ -409,9 +400,7 @@ end
 -- Names
 -------------------------------------------------------------------------------
 
-local function valid_name(name)
-  return type(name) == "string" and name ~= "" and not find(name, "[{}|]")
-end
+local valid_name = K.valid_name
 H.valid_name = valid_name
 
 function H.register(name, pid)

@@ -75,15 +75,7 @@ end
 -- PIDs
 -------------------------------------------------------------------------------
 
-local function parse_pid(s)
-  if byte(s, 1) ~= 123 or byte(s, -1) ~= 125 then return nil end
-  local bar = find(s, "|", 2, true)
-  if not bar then return nil end
-  local left = sub(s, 2, bar - 1)
-  local at = find(left, "@", 1, true)
-  if at then return sub(left, 1, at - 1), sub(left, at + 1), sub(s, bar + 1, -2) end
-  return nil, left, sub(s, bar + 1, -2)
-end
+local parse_pid = K.parse_pid
 H.parse_pid = parse_pid
 
 -- "workflow", pid | "native", dest | nil, err
@@ -106,9 +98,7 @@ local function values_array(vals)
   return t, vals.n
 end
 
-function H.valid_name(name)
-  return type(name) == "string" and name ~= "" and not find(name, "[{}|]")
-end
+H.valid_name = K.valid_name
 
 -------------------------------------------------------------------------------
 -- Clock and randomness (recorded or deterministic)

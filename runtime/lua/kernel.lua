@@ -931,6 +931,24 @@ end
 
 function K.runnable() return pqh <= pqt end
 
+-- Splits "{node@host|id}" into node (or nil), host, id; nil when malformed
+-- (semantics.md §1.1).
+local byte, find, sub = string.byte, string.find, string.sub
+function K.parse_pid(s)
+  if byte(s, 1) ~= 123 or byte(s, -1) ~= 125 then return nil end
+  local bar = find(s, "|", 2, true)
+  if not bar then return nil end
+  local left = sub(s, 2, bar - 1)
+  local at = find(left, "@", 1, true)
+  if at then return sub(left, 1, at - 1), sub(left, at + 1), sub(s, bar + 1, -2) end
+  return nil, left, sub(s, bar + 1, -2)
+end
+
+-- Names (and workflow IDs) are non-empty strings without { } or |.
+function K.valid_name(name)
+  return type(name) == "string" and name ~= "" and not find(name, "[{}|]")
+end
+
 -- "file:line" of the innermost user-code frame on the running coroutine
 -- (user chunks are named "@path"; trusted files "=name"), or nil.
 local getinfo = debug.getinfo
