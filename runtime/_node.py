@@ -9,17 +9,29 @@ from __future__ import annotations
 import logging
 import math
 import os
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import attrs
 import trio
 
 from ..hosts._native import ExitResult, Mailbox, NativeRuntime, result_from
-from ..supervision import RestartPolicy, RunOutcome, ServiceInfo, ServiceSpec, ServiceSupervisor
-from ._engine import LuaEngine, lua_file
+from ..supervision import (
+    GroupChild,
+    GroupInfo,
+    GroupRun,
+    GroupSpec,
+    ProcessTarget,
+    RestartPolicy,
+    RunOutcome,
+    ServiceInfo,
+    ServiceSpec,
+    ServiceSupervisor,
+)
 from ._codec import ErrorValue
+from ._engine import LuaEngine, lua_file
 from ._errors import OrreryError, Problem, error_for
 from ._registry import (
     Entry,
@@ -27,6 +39,7 @@ from ._registry import (
     LuaEntry,
     Registry,
     ServiceEntry,
+    SupervisorEntry,
     TemporalClientEntry,
     TemporalWorkerEntry,
     load_registry,
@@ -98,10 +111,12 @@ class _HostRun:
         self._stopped.set()
 
 
-def _describe(result: ExitResult) -> str | None:
+def _outcome(result: ExitResult) -> RunOutcome:
+    """How a process exit counts for supervision (supervision.md §5.1)."""
     if result.error is None:
-        return None
-    return f"{result.error.kind}: {result.error.message}"
+        return RunOutcome(restartable=False, error=None)
+    error = f"{result.error.kind}: {result.error.message}"
+    return RunOutcome(restartable=result.error.retryable is not False, error=error)
 
 
 class _ProcessServiceRun:
@@ -129,11 +144,8 @@ class _ProcessServiceRun:
 
     async def wait(self) -> RunOutcome:
         await self._done.wait()
-        result = self._result
-        assert result is not None
-        if result.error is None:
-            return RunOutcome(restartable=False, error=None)
-        return RunOutcome(restartable=result.error.retryable is not False, error=_describe(result))
+        assert self._result is not None
+        return _outcome(self._result)
 
     async def stop(self, timeout: float) -> None:
         if self._pid is None or self._done.is_set():
@@ -146,6 +158,25 @@ class _ProcessServiceRun:
             await self._done.wait()
         if not self._done.is_set():
             self._native.terminate(self._pid)
+
+
+class _NativeStarter:
+    """Starts, cancels and terminates the process children of supervision groups."""
+
+    def __init__(self, native: NativeRuntime) -> None:
+        self._native = native
+
+    def spawn(self, target: ProcessTarget, on_exit: Callable[[RunOutcome], None]) -> str:
+        def exited(pid: str, data: bytes) -> None:
+            on_exit(_outcome(result_from(pid, data)))
+
+        return self._native.spawn(target.entry, target.host, target.args, on_exit=exited)
+
+    def cancel(self, pid: str, reason: str, deadline: float) -> None:
+        self._native.cancel(pid, reason, deadline=deadline)
+
+    def terminate(self, pid: str) -> None:
+        self._native.terminate(pid)
 
 
 class _UnavailableRun:
@@ -178,12 +209,12 @@ class Node:
     Obtain one with :func:`open_node`. Every method runs under trio.
     """
 
-    def __init__(
-        self, registry: Registry, native: NativeRuntime, temporal: Any = None
-    ) -> None:
+    def __init__(self, registry: Registry, native: NativeRuntime, temporal: Any = None) -> None:
         self.registry = registry
         self.native = native
         self.temporal = temporal
+        self._starter = _NativeStarter(native)
+        self._groups: dict[str, GroupRun] = {}  # the latest run of each root supervisor
         self.supervisor = ServiceSupervisor(
             self._service_specs(), logger=logging.getLogger("orrery.supervision")
         )
@@ -220,11 +251,41 @@ class Node:
             return lambda: _HostRun(native, entry)
         if isinstance(entry, ServiceEntry):
             return lambda: _ProcessServiceRun(native, entry)
+        if isinstance(entry, SupervisorEntry):
+            return lambda: self._group_run(entry)
         if self.temporal is not None and isinstance(entry, TemporalClientEntry):
             return lambda: self.temporal.client_run(entry)
         if self.temporal is not None and isinstance(entry, TemporalWorkerEntry):
             return lambda: self.temporal.worker_run(entry)
         return lambda: _UnavailableRun(entry)
+
+    def _group_spec(self, entry: SupervisorEntry) -> GroupSpec:
+        children = []
+        for child in entry.children:
+            nested = self.registry.get(child.supervisor) if child.supervisor else None
+            if isinstance(nested, SupervisorEntry):
+                shutdown = child.shutdown
+                if shutdown is None:  # a nested supervisor defaults to its own stop_timeout
+                    shutdown = nested.lifecycle.stop_timeout
+                runs: dict[str, Any] = {"supervisor": self._group_spec(nested)}
+            else:
+                assert child.process and child.host and child.shutdown is not None
+                shutdown = child.shutdown
+                runs = {"process": ProcessTarget(child.process, child.host, child.input)}
+            children.append(
+                GroupChild(id=child.id, restart=child.restart, shutdown=shutdown, **runs)
+            )
+        return GroupSpec(
+            id=entry.id,
+            children=children,
+            strategy=entry.strategy,
+            intensity=entry.intensity,
+            period=entry.period,
+        )
+
+    def _group_run(self, entry: SupervisorEntry) -> GroupRun:
+        run = self._groups[entry.id] = GroupRun(self._group_spec(entry), self._starter)
+        return run
 
     def _is_worker(self, host: str) -> bool:
         entry = self.registry.get(host)
@@ -240,14 +301,23 @@ class Node:
             raise error_for("Unavailable", "this node has no temporal.worker")
         return await self.temporal.router.remote(op, args)
 
-    def _remote_spec(self, entry: str, host: str, args: Sequence[Any], **options: Any) -> dict[str, Any]:
+    def _remote_spec(
+        self, entry: str, host: str, args: Sequence[Any], **options: Any
+    ) -> dict[str, Any]:
         messages = [
             {"topic": topic, "values": list(values), "n": len(values)}
             for topic, values in options.get("messages", ())
         ]
-        return {"entry": entry, "host": host, "args": list(args), "n": len(args),
-                "name": options.get("name"), "messages": messages,
-                "ctx": options.get("context"), "options": options.get("options")}
+        return {
+            "entry": entry,
+            "host": host,
+            "args": list(args),
+            "n": len(args),
+            "name": options.get("name"),
+            "messages": messages,
+            "ctx": options.get("context"),
+            "options": options.get("options"),
+        }
 
     # -- the embedding API (cli.md) -----------------------------------------------
 
@@ -271,7 +341,9 @@ class Node:
         On a ``temporal.worker`` host this starts a workflow.
         """
         if self._is_worker(host):
-            spec = self._remote_spec(entry, host, args, name=name, messages=messages, context=context)
+            spec = self._remote_spec(
+                entry, host, args, name=name, messages=messages, context=context
+            )
             return str(await self._remote("spawn", spec))
         await trio.lowlevel.checkpoint()
         return self.native.spawn(entry, host, args, name=name, messages=messages, context=context)
@@ -288,8 +360,10 @@ class Node:
             try:
                 value = await self._remote("exec", spec)
             except OrreryError as exc:
-                return ExitResult(pid="", error=ErrorValue(exc.kind, exc.message, exc.retryable,
-                                                           exc.details or None))
+                return ExitResult(
+                    pid="",
+                    error=ErrorValue(exc.kind, exc.message, exc.retryable, exc.details or None),
+                )
             return ExitResult(pid="", value=value)
         done = trio.Event()
         box: list[ExitResult] = []
@@ -309,8 +383,16 @@ class Node:
     async def send(self, dest: str, topic: str, *values: Any, sender: str | None = None) -> None:
         """Sends a message to a PID or registered name."""
         if self._pid_on_worker(dest):
-            await self._remote("send", {"dest": dest, "topic": topic, "values": list(values),
-                                        "n": len(values), "from": sender})
+            await self._remote(
+                "send",
+                {
+                    "dest": dest,
+                    "topic": topic,
+                    "values": list(values),
+                    "n": len(values),
+                    "from": sender,
+                },
+            )
             return
         await trio.lowlevel.checkpoint()
         self.native.send(dest, topic, values, sender=sender)
@@ -363,6 +445,34 @@ class Node:
         """Stops a service gracefully."""
         await self.supervisor.stop_service(service_id)
 
+    def supervisor_tree(self, supervisor_id: str) -> GroupInfo:
+        """A snapshot of a ``process.supervisor`` and its children, nested ones included.
+
+        Each child has its id, kind, state, PID, restarts and last error (docs/supervision.md).
+        For a root supervisor ``state`` is its service state; for a nested one, the state of
+        its current run. Before its first start every child is ``registered``.
+
+        Raises:
+            NotFound: no such entry.
+            InvalidError: the entry is not a ``process.supervisor``.
+        """
+        entry = self.registry.require(supervisor_id, "process.supervisor")
+        path = []
+        while (parent := self.registry.supervisor_parent(entry.id)) is not None:
+            path.append(parent[1])
+            entry = self.registry.require(parent[0])
+        assert isinstance(entry, SupervisorEntry)
+        run = self._groups.get(entry.id)
+        if run is None:  # never started: a run that is not started shows every child registered
+            run = GroupRun(self._group_spec(entry), self._starter)
+        info = run.info()
+        info = attrs.evolve(info, state=self.supervisor.service(entry.id).state)
+        for child_id in reversed(path):
+            nested = next(c for c in info.children if c.id == child_id).supervisor
+            assert nested is not None
+            info = nested
+        return info
+
 
 @asynccontextmanager
 async def open_node(
@@ -395,17 +505,30 @@ async def open_node(
     state = Path(state_dir) if state_dir else (Path(roots[0]) / ".orrery")
     temporal = None
     if registry.of_kind("temporal.client", "temporal.worker"):
-        from ..hosts.temporal._services import TemporalHost
+        from ..hosts.temporal._services import TemporalHost  # noqa: PLC0415 - only when used
 
         temporal = TemporalHost(registry, native, state)
     node = Node(registry, native, temporal)
     node.state_dir = state  # type: ignore[attr-defined]
-    async with trio.open_nursery() as nursery:
-        await nursery.start(native.run)
-        if temporal is not None:
-            await temporal.start()
+    # The node's own tasks (the native runtime, the Temporal bridge, every
+    # service) run in a shielded system nursery: cancelling the caller, even in
+    # the middle of boot, interrupts only its wait, and the shutdown below still
+    # stops every service in reverse order before the system nursery ends.
+    system_scope = trio.CancelScope(shield=True)
+
+    async def run_system(*, task_status: trio.TaskStatus[trio.Nursery]) -> None:
+        with system_scope:
+            async with trio.open_nursery() as system:
+                await system.start(native.run)
+                if temporal is not None:
+                    await temporal.start()
+                task_status.started(system)
+                await trio.sleep_forever()
+
+    async with trio.open_nursery() as outer:
+        system = await outer.start(run_system)
         try:
-            await node.supervisor.boot(nursery)
+            await node.supervisor.boot(system)
             yield node
         finally:
             with trio.CancelScope(shield=True):
@@ -415,4 +538,4 @@ async def open_node(
                 if temporal is not None:
                     with trio.move_on_after(10):
                         await temporal.stop()
-            nursery.cancel_scope.cancel()
+            system_scope.cancel()

@@ -11,10 +11,12 @@ from __future__ import annotations
 from ._registry_loader import load_registry
 from ._registry_model import (
     ALWAYS_AVAILABLE,
+    CHILD_SHUTDOWN,
     IMPLEMENTED_MODULES,
     LUA_KINDS,
     MODULES,
     SERVICE_KINDS,
+    ChildSpec,
     DevServerSpec,
     Entry,
     HostEntry,
@@ -25,16 +27,19 @@ from ._registry_model import (
     Registry,
     RestartSpec,
     ServiceEntry,
+    SupervisorEntry,
     TemporalClientEntry,
     TemporalWorkerEntry,
 )
 
 __all__ = [
     "ALWAYS_AVAILABLE",
+    "CHILD_SHUTDOWN",
     "IMPLEMENTED_MODULES",
     "LUA_KINDS",
     "MODULES",
     "SERVICE_KINDS",
+    "ChildSpec",
     "DevServerSpec",
     "Entry",
     "HostEntry",
@@ -45,6 +50,7 @@ __all__ = [
     "Registry",
     "RestartSpec",
     "ServiceEntry",
+    "SupervisorEntry",
     "TemporalClientEntry",
     "TemporalWorkerEntry",
     "load_registry",

@@ -5,6 +5,7 @@ See registry.md §3, §6, §7.1 and §10 rules 6, 8 and 9.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 
 from ._errors import Problem
@@ -136,6 +137,9 @@ def check_cycles(
 ) -> list[Problem]:
     """Finds dependency cycles through explicit and implicit service edges (registry.md §6).
 
+    A ``process.supervisor`` child that is a supervisor is an edge too; a cycle made only of
+    such edges is reported as a supervisor nesting cycle.
+
     Args:
         refs: the references recorded while validating entries.
         known: entry ID -> kind.
@@ -163,7 +167,11 @@ def check_cycles(
             continue
         cycle = _shortest_cycle(start, set(component), edges)
         ref = first_ref[(cycle[0], cycle[1])]
-        problems.append(_problem(ref, "dependency cycle: " + " -> ".join(cycle)))
+        nesting = all(
+            first_ref[pair].field.endswith(".supervisor") for pair in itertools.pairwise(cycle)
+        )
+        label = "supervisor nesting cycle: " if nesting else "dependency cycle: "
+        problems.append(_problem(ref, label + " -> ".join(cycle)))
     return problems
 
 

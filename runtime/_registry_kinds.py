@@ -31,9 +31,11 @@ from ._registry_model import (
     HostEntry,
     LuaEntry,
     ServiceEntry,
+    SupervisorEntry,
     TemporalClientEntry,
     TemporalWorkerEntry,
 )
+from ._registry_supervisor import SUPERVISOR_FIELDS, finish_supervisor
 from ._registry_temporal import CLIENT_FIELDS, WORKER_FIELDS, finish_client
 
 __all__ = ["KINDS", "KindSpec", "kind_problem"]
@@ -121,6 +123,9 @@ KINDS: Mapping[str, KindSpec] = {
             "meta": _META,
         },
     ),
+    "process.supervisor": KindSpec(
+        SupervisorEntry, {**SUPERVISOR_FIELDS, "meta": _META}, finish_supervisor
+    ),
     "temporal.client": KindSpec(
         TemporalClientEntry, {**CLIENT_FIELDS, "meta": _META}, finish_client
     ),
@@ -132,7 +137,6 @@ _UNSUPPORTED_KINDS = frozenset(
     {
         "library.lua",
         "registry.entry",
-        "process.supervisor",
         "process.wasm",
         "function.wasm",
         "exec.native",

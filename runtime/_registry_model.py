@@ -19,10 +19,12 @@ from ._errors import InvalidError, NotFound
 
 __all__ = [
     "ALWAYS_AVAILABLE",
+    "CHILD_SHUTDOWN",
     "IMPLEMENTED_MODULES",
     "LUA_KINDS",
     "MODULES",
     "SERVICE_KINDS",
+    "ChildSpec",
     "DevServerSpec",
     "Entry",
     "HostEntry",
@@ -33,6 +35,7 @@ __all__ = [
     "Registry",
     "RestartSpec",
     "ServiceEntry",
+    "SupervisorEntry",
     "TemporalClientEntry",
     "TemporalWorkerEntry",
     "join_kinds",
@@ -45,9 +48,13 @@ LUA_KINDS: tuple[str, ...] = ("process.lua", "workflow.lua", "function.lua")
 SERVICE_KINDS: tuple[str, ...] = (
     "process.host",
     "process.service",
+    "process.supervisor",
     "temporal.client",
     "temporal.worker",
 )
+
+#: Default ``shutdown`` of a process child of a ``process.supervisor``, in seconds.
+CHILD_SHUTDOWN = 5.0
 
 _ALL_LUA = frozenset(LUA_KINDS)
 _NOT_WORKFLOW = frozenset({"process.lua", "function.lua"})
@@ -258,6 +265,60 @@ class ServiceEntry(Entry):
 
 
 @attrs.frozen
+class ChildSpec:
+    """One child of a ``process.supervisor`` (supervision.md §11, ``docs/supervision.md``).
+
+    Exactly one of ``process`` and ``supervisor`` is set.
+
+    Attributes:
+        id: unique within the supervisor.
+        process: full ID of the ``process.lua`` / ``workflow.lua`` entry to run.
+        supervisor: full ID of the nested ``process.supervisor``.
+        host: the ``process.host`` a process child runs on: its own ``host``, else the
+            supervisor's; ``None`` for a supervisor child.
+        input: positional arguments passed to the process on every (re)start.
+        restart: ``permanent``, ``transient`` or ``temporary``.
+        shutdown: seconds between the child's CANCEL and its termination when it is stopped;
+            ``None`` for a supervisor child that does not set it (the nested supervisor's
+            ``lifecycle.stop_timeout`` applies).
+        line: line of the child in the YAML file, when known.
+    """
+
+    id: str
+    process: str | None = None
+    supervisor: str | None = None
+    host: str | None = None
+    input: tuple[Any, ...] = ()
+    restart: str = "transient"
+    shutdown: float | None = CHILD_SHUTDOWN
+    line: int | None = None
+
+
+@attrs.frozen(unsafe_hash=False)
+class SupervisorEntry(Entry):
+    """A ``process.supervisor`` entry: a group of children restarted together.
+
+    Attributes:
+        children: the children, in start order.
+        host: the default ``process.host`` of the children, if given.
+        strategy: ``one_for_one``, ``one_for_all`` or ``rest_for_one``.
+        intensity: at most this many child restarts ...
+        period: ... within this many seconds, else the group fails.
+        lifecycle: start, stop and restart policy of the group as a whole (a nested supervisor
+            only uses its ``stop_timeout``).
+    """
+
+    __hash__ = Entry.__hash__
+
+    children: tuple[ChildSpec, ...] = ()
+    host: str | None = None
+    strategy: str = "one_for_one"
+    intensity: int = 3
+    period: float = 5.0
+    lifecycle: Lifecycle = Lifecycle()
+
+
+@attrs.frozen
 class DevServerSpec:
     """``dev_server`` of a ``temporal.client``: the embedded development server (temporal.md §2.1).
 
@@ -396,15 +457,42 @@ class Registry:
         return [entry for entry in self.entries.values() if entry.kind in kinds]
 
     def services(self) -> list[Entry]:
-        """Returns every entry that takes a lifecycle (:data:`SERVICE_KINDS`), in load order."""
-        return self.of_kind(*SERVICE_KINDS)
+        """Returns every entry the node supervisor runs, in load order.
+
+        These are the entries that take a lifecycle (:data:`SERVICE_KINDS`), except nested
+        supervisors: a ``process.supervisor`` that is the child of another one is run by its
+        parent.
+        """
+        nested = {
+            child.supervisor
+            for entry in self.entries.values()
+            if isinstance(entry, SupervisorEntry)
+            for child in entry.children
+            if child.supervisor is not None
+        }
+        return [e for e in self.of_kind(*SERVICE_KINDS) if e.id not in nested]
+
+    def supervisor_parent(self, entry_id: str) -> tuple[str, str] | None:
+        """The supervisor that has ``entry_id`` as a child, and the child's id, or ``None``.
+
+        Args:
+            entry_id: a full entry ID.
+        """
+        for entry in self.entries.values():
+            if isinstance(entry, SupervisorEntry):
+                for child in entry.children:
+                    if child.supervisor == entry_id:
+                        return entry.id, child.id
+        return None
 
     def dependencies(self, entry_id: str) -> tuple[str, ...]:
         """Returns the services ``entry_id`` depends on (registry.md §6).
 
         These are ``lifecycle.requires`` (with ``depends_on``) followed by the implicit edges
-        (a ``process.service`` depends on its host, a ``temporal.worker`` on its client),
-        without duplicates. Entries without a lifecycle have no dependencies.
+        (a ``process.service`` depends on its host, a ``temporal.worker`` on its client, a
+        ``process.supervisor`` on its host and the hosts of every child in its tree, nested
+        supervisors included), without duplicates. Entries without a lifecycle have no
+        dependencies.
 
         Args:
             entry_id: a full entry ID.
@@ -419,4 +507,18 @@ class Registry:
             deps.append(entry.host)
         elif isinstance(entry, TemporalWorkerEntry):
             deps.append(entry.client)
+        elif isinstance(entry, SupervisorEntry):
+            deps.extend(self._tree_hosts(entry, set()))
         return tuple(dict.fromkeys(deps))
+
+    def _tree_hosts(self, entry: SupervisorEntry, seen: set[str]) -> list[str]:
+        """The hosts a supervisor's tree runs on, nested supervisors included."""
+        seen.add(entry.id)
+        hosts = [entry.host] if entry.host is not None else []
+        for child in entry.children:
+            if child.host is not None:
+                hosts.append(child.host)
+            nested = self.entries.get(child.supervisor) if child.supervisor else None
+            if isinstance(nested, SupervisorEntry) and nested.id not in seen:
+                hosts.extend(self._tree_hosts(nested, seen))
+        return hosts

@@ -10,11 +10,24 @@ The node turns every registry entry with a ``lifecycle`` block into a :class:`Se
         ...
         await sup.shutdown(timeout=30)   # dependents first; never hangs
 
+A ``process.supervisor`` entry is a service whose run is a :class:`GroupRun`: a group of
+children with an OTP strategy, restart types and a restart intensity (``docs/supervision.md``).
+
 Transitions are logged on the ``orrery.supervision`` logger.
 """
 
 from __future__ import annotations
 
+from ._group import GroupRun as GroupRun
+from ._group_spec import ChildInfo as ChildInfo
+from ._group_spec import ChildState as ChildState
+from ._group_spec import GroupChild as GroupChild
+from ._group_spec import GroupInfo as GroupInfo
+from ._group_spec import GroupSpec as GroupSpec
+from ._group_spec import ProcessStarter as ProcessStarter
+from ._group_spec import ProcessTarget as ProcessTarget
+from ._group_spec import RestartType as RestartType
+from ._group_spec import Strategy as Strategy
 from ._policy import RestartDecision as RestartDecision
 from ._policy import RestartPolicy as RestartPolicy
 from ._policy import decide_restart as decide_restart
@@ -30,13 +43,23 @@ from ._supervisor import ServiceSupervisor as ServiceSupervisor
 __all__ = [
     "LOGGER_NAME",
     "BootFailed",
+    "ChildInfo",
+    "ChildState",
+    "GroupChild",
+    "GroupInfo",
+    "GroupRun",
+    "GroupSpec",
+    "ProcessStarter",
+    "ProcessTarget",
     "RestartDecision",
     "RestartPolicy",
+    "RestartType",
     "RunOutcome",
     "ServiceInfo",
     "ServiceRun",
     "ServiceSpec",
     "ServiceState",
     "ServiceSupervisor",
+    "Strategy",
     "decide_restart",
 ]

@@ -527,6 +527,10 @@ class TestRegistryApi:
                 - {name: p, kind: process.lua, source: file://main.lua}
                 - {name: f, kind: function.lua, source: file://main.lua}
                 - {name: s, kind: process.service, process: p, host: processes}
+                - name: g
+                  kind: process.supervisor
+                  host: processes
+                  children: [{id: c, process: p}]
                 """
             )
         )
@@ -552,11 +556,13 @@ class TestRegistryApi:
             "app:temporal",
             "app:worker",
             "app:s",
+            "app:g",
         ]
         assert {e.kind for e in registry.services()} == set(SERVICE_KINDS)
 
     def test_dependencies(self, registry: Registry) -> None:
         assert registry.dependencies("app:s") == ("app:processes",)
+        assert registry.dependencies("app:g") == ("app:processes",)
         assert registry.dependencies("app:p") == ()
         with pytest.raises(NotFound):
             registry.dependencies("app:nope")
@@ -818,8 +824,8 @@ class TestEntryRules:
             "process.lau",
             "kind",
             'unknown kind "process.lau" (did you mean "process.lua"?); supported kinds: '
-            "function.lua, process.host, process.lua, process.service, temporal.client, "
-            "temporal.worker, workflow.lua",
+            "function.lua, process.host, process.lua, process.service, process.supervisor, "
+            "temporal.client, temporal.worker, workflow.lua",
         )
 
     @pytest.mark.parametrize(
@@ -831,7 +837,6 @@ class TestEntryRules:
             "process.wasm",
             "library.lua",
             "registry.entry",
-            "process.supervisor",
             "function.lua.bc",
             "store.memory",
         ],
@@ -1174,7 +1179,7 @@ class TestReferences:
                 "process.host",
                 "lifecycle.depends_on[0]",
                 '"app:lib" is a library.lua, expected process.host, process.service, '
-                "temporal.client or temporal.worker",
+                "process.supervisor, temporal.client or temporal.worker",
             ),
         ]
 
