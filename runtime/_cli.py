@@ -154,7 +154,8 @@ async def _run(args: argparse.Namespace) -> int:
     except RegistryError as exc:
         return _usage(str(exc))
     state_dir = args.state_dir or str(Path(roots[0]) / ".orrery")
-
+    entry = host = None
+    inputs: list[Any] = []
     if args.exec_entry is not None:
         try:
             entry = registry.require(args.exec_entry, "process.lua", "workflow.lua")
@@ -162,12 +163,21 @@ async def _run(args: argparse.Namespace) -> int:
             inputs = [] if args.input is None else [from_json_text(args.input)]
         except OrreryError as exc:
             return _usage(str(exc))
-        code = EXIT_FAILED
-        async with (
-            open_node(roots, registry=registry, state_dir=state_dir) as node,
-            trio.open_nursery() as nursery,
-        ):
-            nursery.start_soon(_wait_for_signal, nursery)
+
+    code: int | None = EXIT_OK if entry is None else None
+    # The signal receiver is in place before boot: SIGINT/SIGTERM at any moment
+    # cancels what is running, and open_node then stops the services in order.
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(_wait_for_signal, nursery)
+        async with open_node(roots, registry=registry, state_dir=state_dir) as node:
+            if entry is None:
+                _log.info(
+                    "node %s is running (%d services); Ctrl-C stops it",
+                    registry.config.node_name,
+                    len(node.services()),
+                )
+                await trio.sleep_forever()
+            assert host is not None
             try:
                 result = await node.run_process(entry.id, host, *inputs)
             except OrreryError as exc:
@@ -177,18 +187,10 @@ async def _run(args: argparse.Namespace) -> int:
                     code = _print_error(result.error.kind, result.error.message)
                 else:
                     code = _print_result(result.value)
-            nursery.cancel_scope.cancel()
-        return code
-
-    async with open_node(roots, registry=registry, state_dir=state_dir) as node:
-        _log.info(
-            "node %s is running (%d services); Ctrl-C stops it",
-            registry.config.node_name,
-            len(node.services()),
-        )
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(_wait_for_signal, nursery)
-    return EXIT_OK
+        nursery.cancel_scope.cancel()
+    if code is None:  # a signal stopped the node before the process ended
+        return _print_error("Canceled", "interrupted before the process finished")
+    return code
 
 
 async def _call(args: argparse.Namespace) -> int:
@@ -200,8 +202,14 @@ async def _call(args: argparse.Namespace) -> int:
     except OrreryError as exc:
         return _usage(str(exc))
     state_dir = args.state_dir or str(Path(roots[0]) / ".orrery")
-    async with open_node(roots, registry=registry, state_dir=state_dir) as node:
-        result = await node.native.call(args.entry, values)
+    result = None
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(_wait_for_signal, nursery)
+        async with open_node(roots, registry=registry, state_dir=state_dir) as node:
+            result = await node.native.call(args.entry, values)
+        nursery.cancel_scope.cancel()
+    if result is None:  # a signal stopped the node before the call finished
+        return _print_error("Canceled", "interrupted before the call finished")
     if result.error is not None:
         return _print_error(result.error.kind, result.error.message)
     return _print_result(result.value)

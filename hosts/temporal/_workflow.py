@@ -236,7 +236,7 @@ class LuaWorkflow:
         self.next_ctx: bytes | None = None
         self.pid = ""
         self.task_failure: str | None = None
-        self._cancel_meta: deque[dict[str, Any]] = deque()
+        self._sdk_cancel_expected = False
         self._cancel_seen = False
         self._deliveries: dict[str, asyncio.Task[Any]] = {}
         self._context: WorkerContext | None = None
@@ -246,8 +246,11 @@ class LuaWorkflow:
         """Every signal becomes a message (or, for @orrery.cancel, cancel metadata)."""
         sender, self.pending_from = self.pending_from, None
         if name == CANCEL_SIGNAL:
+            # each orrery cancel is one CANCEL event; Temporal coalesces the
+            # cancellation requests that follow, so the next one is absorbed
             meta = decode(to_msgpack(args[0].payload)) if args else {}
-            self._cancel_meta.append(meta if isinstance(meta, dict) else {})
+            self._sdk_cancel_expected = True
+            self._cancel_event(meta if isinstance(meta, dict) else {})
             return
         if name.startswith("@"):
             return
@@ -317,8 +320,14 @@ class LuaWorkflow:
     # -- inputs -------------------------------------------------------------------------------
 
     def _cancel_requested(self) -> None:
+        """The SDK delivered a cancellation request to the main task."""
+        if self._sdk_cancel_expected:
+            self._sdk_cancel_expected = False
+            return
+        self._cancel_event({})   # requested outside orrery (CLI, UI, another SDK)
+
+    def _cancel_event(self, meta: dict[str, Any]) -> None:
         self._cancel_seen = True
-        meta = self._cancel_meta.popleft() if self._cancel_meta else {}
         event = {
             "kind": "pid.cancel",
             "from": meta.get("from") or "{|system}",

@@ -138,6 +138,22 @@ end
 function H.send(dest, topic, n, ...)
   local kind, target = classify(dest)
   if not kind then return nil, target end
+  local me = K.current()
+  if target == me.pid then
+    -- a message to itself goes straight to the mailbox (deterministic on replay)
+    local data
+    if n == 1 then
+      local c, err = K.copy((...))
+      if err then return nil, err end
+      data = c
+    elseif n > 1 then
+      local c, err = K.copy({...})
+      if err then return nil, err end
+      data = c
+    end
+    K.deliver(me, K.new_message(topic, me.pid, data))
+    return true
+  end
   local values = {...}
   local _, err
   if kind == "workflow" then

@@ -87,11 +87,15 @@ function K.invalid(message, level)
 end
 
 -- Turns anything raised or returned as an error into an error object.
+-- Never calls user metamethods (a __tostring could raise or loop outside any
+-- process's budget): non-string values are described by their type.
 function K.to_error(x)
   if is_error(x) then return x end
   if x == KILL then return new_error("Internal", "process killed") end
-  if type(x) == "string" then return new_error("Internal", x) end
-  return new_error("Internal", tostring(x))
+  local t = type(x)
+  if t == "string" then return new_error("Internal", x) end
+  if t == "number" or t == "boolean" or t == "nil" then return new_error("Internal", tostring(x)) end
+  return new_error("Internal", "(error object is a " .. t .. " value)")
 end
 
 K.ERR_MT = ERR_MT

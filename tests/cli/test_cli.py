@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -39,9 +41,7 @@ def call(tmp_path: Path, entry: str, *json_args: str) -> subprocess.CompletedPro
 
 
 def run_exec(tmp_path: Path, *args: str, roots: tuple[str, ...] = (BASE, CLI_APP)):
-    return orrery(
-        "run", *roots, "--state-dir", str(tmp_path / "state"), *args, cwd=tmp_path
-    )
+    return orrery("run", *roots, "--state-dir", str(tmp_path / "state"), *args, cwd=tmp_path)
 
 
 def one_line(out: str) -> str:
@@ -306,3 +306,104 @@ def test_run_exec_needs_host_when_there_are_several_hosts(tmp_path: Path) -> Non
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert json.loads(one_line(done.stdout)) == {"pid_host": "second:hosts"}
+
+
+# -- orrery run (a long-running node) ----------------------------------------------------
+
+
+class Node:
+    """``orrery run`` in a subprocess; a thread collects its stderr lines as they come."""
+
+    def __init__(self, tmp_path: Path, *apps: str, extra: tuple[str, ...] = ()) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "orrery", "run", BASE, *(str(APPS / a) for a in apps),
+             "--state-dir", str(tmp_path / "state"), *extra],
+            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        self.lines: list[str] = []
+        self.changed = threading.Condition()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            with self.changed:
+                self.lines.append(line)
+                self.changed.notify_all()
+
+    def wait_for(self, *texts: str, timeout: float = 30) -> None:
+        """Waits until every text appeared in some stderr line (in any order)."""
+
+        def seen() -> bool:
+            return all(any(t in line for line in self.lines) for t in texts)
+
+        with self.changed:
+            found = self.changed.wait_for(seen, timeout=timeout)
+        if not found:
+            self.proc.kill()
+            _, _, err = self.finish()
+            pytest.fail(f"{texts!r} did not all appear on stderr:\n{err}")
+
+    def stop_with(self, signum: signal.Signals) -> tuple[int | None, str, str]:
+        """Sends ``signum``; returns the exit status (None: it hung), stdout and stderr."""
+        self.proc.send_signal(signum)
+        try:
+            self.proc.wait(timeout=8)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            return None, *self.finish()[1:]
+        return self.finish()
+
+    def finish(self) -> tuple[int | None, str, str]:
+        """Waits for the exited process's output and closes its pipes."""
+        self.proc.wait()
+        assert self.proc.stdout is not None and self.proc.stderr is not None
+        out = self.proc.stdout.read()
+        self.reader.join(timeout=5)
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+        return self.proc.returncode, out, "".join(self.lines)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_run_serves_until_a_signal_then_stops_services_and_exits_0(
+    tmp_path: Path, signum: signal.Signals
+) -> None:
+    """orrery run keeps services up until SIGINT/SIGTERM, then stops them and exits 0."""
+    node = Node(tmp_path, "cli_service")
+    node.wait_for("keeper tick 2")  # the node has been serving for a while
+    status, out, err = node.stop_with(signum)
+    assert (status, out) == (0, ""), err[-3000:]
+    assert "keeper stopping: pid.cancel" in err
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_during_boot_still_stops_running_services_gracefully(
+    tmp_path: Path, signum: signal.Signals
+) -> None:
+    """A signal while later services are still starting stops the started ones and exits 0.
+
+    The embedded Temporal server is made to start after the service, so the signal
+    arrives while boot is still in progress.
+    """
+    memory = 'app:temporal:dev_server.database_file=":memory:"'
+    after = "app:temporal:lifecycle.requires=[t.svc:keeper_svc]"
+    node = Node(
+        tmp_path, "base-temporal", "cli_service", extra=("--override", memory, "--override", after)
+    )
+    node.wait_for("keeper ready")
+    status, out, err = node.stop_with(signum)
+    assert (status, out) == (0, ""), err[-3000:]
+    assert "keeper stopping: pid.cancel" in err
+
+
+def test_ctrl_c_while_a_process_computes_stops_the_node(tmp_path: Path) -> None:
+    """SIGINT that arrives while Lua code runs is not an error of that process: the node stops."""
+    node = Node(tmp_path, "cli_busy")
+    node.wait_for("busy computing")
+    status, out, err = node.stop_with(signal.SIGINT)
+    assert (status, out) == (0, ""), err[-3000:]
+    assert "busy stopping: pid.cancel" in err
+    assert "failed" not in err

@@ -1,0 +1,2 @@
+local ctx = require("ctx")
+return function() return ctx.all() end

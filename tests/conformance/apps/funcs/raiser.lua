@@ -1,0 +1,4 @@
+local function main()
+  error("kaboom")
+end
+return {main = main}

@@ -1,0 +1,1 @@
+return function(v) return v end

@@ -1,0 +1,57 @@
+-- Code that never waits (semantics.md §2.4) and a well-behaved neighbour.
+local M = {}
+
+function M.spin()
+  while true do end
+end
+
+-- the budget error must not be catchable
+function M.spin_in_pcall()
+  while true do
+    pcall(function() while true do end end)
+  end
+end
+
+function M.spin_in_coroutine()
+  local co = coroutine.wrap(function() while true do end end)
+  co()
+end
+
+function M.spin_in_spawned()
+  coroutine.spawn(function() while true do end end)
+  process.listen("never"):receive()
+end
+
+function M.recurse()
+  local function down(n) return 1 + down(n + 1) end
+  return down(1)
+end
+
+-- raised values whose __tostring misbehaves: the runtime turns them into errors
+local function raise_with_tostring(f)
+  error(setmetatable({}, {__tostring = f}))
+end
+
+function M.tostring_raises()
+  raise_with_tostring(function() error("inside __tostring") end)
+end
+
+function M.tostring_not_a_string()
+  raise_with_tostring(function() return {} end)
+end
+
+function M.tostring_loops()
+  raise_with_tostring(function() while true do end end)
+end
+
+-- answers every ping until told to stop
+function M.echo()
+  local inbox = process.inbox()
+  while true do
+    local m = inbox:receive()
+    if m:topic() == "stop" then return "stopped" end
+    assert(process.send(m:from(), "pong", m:payload():data()))
+  end
+end
+
+return M
