@@ -1,6 +1,8 @@
 """Round-trip latency of the asyncio bridge: trio -> asyncio -> trio for a no-op coroutine.
 
 Run: python bench/bridge_latency.py [hops]   (default 2,000 hops after 200 warm-up hops)
+
+``bench/temporal.py`` calls :func:`measure` on the bridge of a running node.
 """
 
 from __future__ import annotations
@@ -17,23 +19,31 @@ async def _noop() -> int:
     return 1
 
 
+async def measure(bridge: AsyncioThread, hops: int, warmup: int = 200) -> list[int]:
+    """Sorted round-trip times in nanoseconds of ``hops`` no-op hops over ``bridge``."""
+    for _ in range(warmup):
+        await bridge.run(_noop)
+    samples: list[int] = []
+    for _ in range(hops):
+        t0 = time.perf_counter_ns()
+        await bridge.run(_noop)
+        samples.append(time.perf_counter_ns() - t0)
+    samples.sort()
+    return samples
+
+
+def percentile(samples: list[int], p: float) -> float:
+    """The ``p`` quantile (0..1) of sorted nanosecond samples, in microseconds."""
+    return samples[min(len(samples) - 1, int(p * len(samples)))] / 1000
+
+
 async def main(hops: int) -> None:
     async with AsyncioThread() as bridge:
-        for _ in range(200):
-            await bridge.run(_noop)
-        samples: list[int] = []
-        for _ in range(hops):
-            t0 = time.perf_counter_ns()
-            await bridge.run(_noop)
-            samples.append(time.perf_counter_ns() - t0)
-    samples.sort()
-
-    def pct(p: float) -> float:
-        return samples[min(len(samples) - 1, int(p * len(samples)))] / 1000
-
+        samples = await measure(bridge, hops)
     print(
         f"bridge hop (trio -> asyncio -> trio), {hops} hops: "
-        f"p50 {pct(0.50):.1f} us, p90 {pct(0.90):.1f} us, p99 {pct(0.99):.1f} us, "
+        f"p50 {percentile(samples, 0.50):.1f} us, p90 {percentile(samples, 0.90):.1f} us, "
+        f"p99 {percentile(samples, 0.99):.1f} us, "
         f"mean {statistics.fmean(samples) / 1000:.1f} us, max {samples[-1] / 1000:.1f} us"
     )
 

@@ -1,0 +1,2 @@
+-- The trivial activity: returns its argument.
+return function(x) return x end

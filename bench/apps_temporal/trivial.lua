@@ -1,0 +1,2 @@
+-- The trivial workflow: returns its argument.
+return function(x) return x end
