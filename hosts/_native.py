@@ -417,7 +417,7 @@ class NativeRuntime:
             except OrreryError:
                 remaining.discard(pid)
             else:
-                self._lua(self.H.ext_cancel, pid, b"host stopping", int(timeout * 1e9), None)
+                self._lua(self.H.ext_cancel, pid, b"host stopping", round(timeout * 1e9), None)
         if not remaining:
             return
         with trio.move_on_after(timeout):
@@ -576,7 +576,7 @@ class NativeRuntime:
         self, dest: str, reason: str = "", deadline: float | None = None, sender: str | None = None
     ) -> None:
         """Sends a CANCEL event; with ``deadline`` (seconds) the process is terminated after it."""
-        ns = None if deadline is None else int(deadline * 1e9)
+        ns = None if deadline is None else round(deadline * 1e9)
         _raise(self._lua(self.H.ext_cancel, dest, reason, ns, sender))
 
     def lookup(self, name: str) -> str | None:

@@ -408,7 +408,7 @@ class Node:
     async def cancel(self, dest: str, reason: str = "", deadline: float | None = None) -> None:
         """Asks a process to stop (CANCEL event), terminating it after ``deadline`` seconds."""
         if self._pid_on_worker(dest):
-            ns = None if deadline is None else int(deadline * 1e9)
+            ns = None if deadline is None else round(deadline * 1e9)
             await self._remote("cancel", {"target": dest, "reason": reason, "deadline_ns": ns})
             return
         await trio.lowlevel.checkpoint()
