@@ -203,16 +203,16 @@ class WorkerRun:
         # One thread runs every workflow activation of this worker, so its Lua
         # state is only ever touched from that thread.
         self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="orrery-wf")
+        options = dict(self.entry.worker_options)
         self.worker = temporalio.worker.Worker(
             client,
             task_queue=self.entry.task_queue,
-            workflows=[LuaWorkflow],
+            workflows=[] if options.get("disable_workflow_worker") else [LuaWorkflow],
             activities=make_activities(self.host.bridge, self.host.native),
             interceptors=[WorkerInterceptor()],
             workflow_task_executor=self._executor,
             workflow_runner=temporalio.worker.UnsandboxedWorkflowRunner(),
-            graceful_shutdown_timeout=_seconds(self.entry.lifecycle.stop_timeout),
-            max_concurrent_workflow_tasks=16,
+            **worker_kwargs(options, self.entry.lifecycle.stop_timeout),
         )
         self._future = self.host.bridge.submit(self.worker.run())
         self._future.add_done_callback(self._ended)
@@ -244,3 +244,49 @@ class WorkerRun:
 
 def _seconds(value: float) -> timedelta:
     return timedelta(seconds=value)
+
+
+# worker_options key -> SDK Worker parameter (temporal.md §3.1); sizes and flags
+_WORKER_PARAMS = {
+    "identity": "identity",
+    "max_concurrent_activity_execution_size": "max_concurrent_activities",
+    "max_concurrent_workflow_task_execution_size": "max_concurrent_workflow_tasks",
+    "max_concurrent_local_activity_execution_size": "max_concurrent_local_activities",
+    "max_concurrent_activity_task_pollers": "max_concurrent_activity_task_polls",
+    "max_concurrent_workflow_task_pollers": "max_concurrent_workflow_task_polls",
+    "disable_eager_activities": "disable_eager_activity_execution",
+}
+# rates and throttles where 0 means "leave the SDK default"
+_WORKER_OPTIONAL = {
+    "worker_activities_per_second": ("max_activities_per_second", float),
+    "task_queue_activities_per_second": ("max_task_queue_activities_per_second", float),
+    "max_heartbeat_throttle_interval": ("max_heartbeat_throttle_interval", _seconds),
+    "default_heartbeat_throttle_interval": ("default_heartbeat_throttle_interval", _seconds),
+}
+
+
+def worker_kwargs(options: dict[str, Any], stop_timeout: float) -> dict[str, Any]:
+    """SDK ``Worker`` keyword arguments from validated ``worker_options``.
+
+    Keys the Python SDK has no counterpart for (sessions, eager workflow slots,
+    local-activity rate, registration aliasing) are accepted and ignored, as the
+    spec says. ``worker_stop_timeout: 0s`` means the lifecycle ``stop_timeout``.
+    """
+    kwargs: dict[str, Any] = {}
+    for key, param in _WORKER_PARAMS.items():
+        if key in options:
+            kwargs[param] = options[key]
+    for key, (param, convert) in _WORKER_OPTIONAL.items():
+        if options.get(key):
+            kwargs[param] = convert(options[key])
+    if "sticky_schedule_to_start_timeout" in options:
+        kwargs["sticky_queue_schedule_to_start_timeout"] = _seconds(
+            options["sticky_schedule_to_start_timeout"]
+        )
+    if options.get("local_activity_worker_only"):
+        kwargs["no_remote_activities"] = True
+    kwargs["graceful_shutdown_timeout"] = _seconds(
+        options.get("worker_stop_timeout") or stop_timeout
+    )
+    kwargs.setdefault("max_concurrent_workflow_tasks", 16)
+    return kwargs

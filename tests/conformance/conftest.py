@@ -37,6 +37,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     skip = pytest.mark.skip(reason="virtual time (autojump) cannot drive a real Temporal server")
     for item in items:
         callspec = getattr(item, "callspec", None)
-        if callspec is not None and callspec.params.get("host") == "temporal":
-            if item.get_closest_marker("autojump"):
-                item.add_marker(skip)
+        on_temporal = callspec is not None and callspec.params.get("host") == "temporal"
+        if on_temporal and item.get_closest_marker("autojump"):
+            item.add_marker(skip)
