@@ -19,8 +19,18 @@ from .conftest import app
 #: The app folders that define each host kind, and the entry ID of that host.
 BASE = {"native": ("base-native",), "temporal": ("base-native", "base-temporal")}
 HOST_ENTRY = {"native": "app:processes", "temporal": "app:worker"}
-#: Overrides per host kind: the embedded Temporal server keeps its state in memory.
-OVERRIDES = {"native": [], "temporal": ['app:temporal:dev_server.database_file=":memory:"']}
+#: Overrides per host kind. On the Temporal host every case talks to the one
+#: session-wide server (see conftest.py) on a task queue of its own.
+OVERRIDES: dict[str, list[str]] = {"native": [], "temporal": []}
+
+
+def use_temporal_server(address: str, task_queue: str) -> None:
+    """Points the Temporal host's cases at ``address``, isolated on ``task_queue``."""
+    OVERRIDES["temporal"][:] = [
+        f'app:temporal:address="{address}"',
+        "app:temporal:dev_server.enabled=false",
+        f'app:worker:task_queue="{task_queue}"',
+    ]
 
 #: The native host, for cases that only make sense natively.
 NATIVE = HOST_ENTRY["native"]

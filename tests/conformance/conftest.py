@@ -8,18 +8,48 @@ that make sense on both hosts must give the same result on both.
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from orrery.hosts.temporal._devserver import DevServer
 
 APPS = Path(__file__).parent / "apps"
 
 HOSTS = ["native", "temporal"]
 
 
+@pytest.fixture(scope="session")
+def temporal_server() -> Iterator[str]:
+    """One real Temporal dev server for the whole test session (in memory)."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    server = DevServer(search_attributes={"CustomerId": "keyword"})
+    asyncio.run_coroutine_threadsafe(server.start(), loop).result(timeout=60)
+    try:
+        yield server.address
+    finally:
+        asyncio.run_coroutine_threadsafe(server.stop(), loop).result(timeout=60)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.close()
+
+
+_queues = itertools.count(1)
+
+
 @pytest.fixture(params=HOSTS)
 def host(request: pytest.FixtureRequest) -> str:
-    """The host kind a case runs on."""
+    """The host kind a case runs on; Temporal cases share the session server."""
+    if request.param == "temporal":
+        from ._support import use_temporal_server
+
+        address = request.getfixturevalue("temporal_server")
+        use_temporal_server(address, f"conformance-{next(_queues)}")
     return request.param
 
 
