@@ -7,11 +7,23 @@ local function recv(ch, limit)
   return r.value
 end
 
+-- EXIT events that arrived while waiting for another process's, by sender:
+-- processes on a durable host may end in any order
+local early_exits = {}
+
 local function exit_of(pid)
+  if early_exits[pid] then
+    local ev = early_exits[pid]
+    early_exits[pid] = nil
+    return ev
+  end
   local events = process.events()
   while true do
     local ev = recv(events)
-    if ev.kind == process.event.EXIT and ev.from == pid then return ev end
+    if ev.kind == process.event.EXIT then
+      if ev.from == pid then return ev end
+      early_exits[ev.from] = ev
+    end
   end
 end
 
