@@ -355,8 +355,9 @@ async def run_all(
         py = PythonSide(server.address)
         try:
             await py_loop.run(py.start)
-            histories, registry = await run_live(py_loop, py, server.address, results, info,
-                                                 n_act, n_wf, n_replay, hops, reps)
+            histories, registry = await run_live(
+                py_loop, py, server.address, results, info, n_act, n_wf, n_replay, hops, reps
+            )
             results.extend(await run_replays(py_loop, histories, registry, reps))
         finally:
             with trio.CancelScope(shield=True):
@@ -462,9 +463,7 @@ async def run_live(
         )
 
         # 2. concurrent trivial workflows, started and awaited through node.exec
-        o, p = await alternate(
-            reps, lambda: orrery_many(n_wf), lambda: py_loop.run(py.many, n_wf)
-        )
+        o, p = await alternate(reps, lambda: orrery_many(n_wf), lambda: py_loop.run(py.many, n_wf))
         results.append(rate_row(f"{n_wf} concurrent workflows", n_wf, o, p, target=0.9))
         # 2b. the same from a Lua process: spawn_monitored + EXIT events
         o, p = await alternate(
@@ -514,8 +513,12 @@ async def run_live(
                 extra=cpu_extra(o_gen, p_gen, n_replay),
             )
         )
-        for key, wid in (("lua", lua_id), ("py", py_id), ("lua_warm", warm_id),
-                         ("py_warm", py_warm_id)):
+        for key, wid in (
+            ("lua", lua_id),
+            ("py", py_id),
+            ("lua_warm", warm_id),
+            ("py_warm", py_warm_id),
+        ):
             histories[key] = await py_loop.run(py.history, wid)
     info["node_stop_s"] = time.perf_counter() - started - info["node_boot_s"]
     return histories, registry
@@ -681,8 +684,11 @@ def print_cpu(results: list[Result]) -> None:
         c = r.extra.get("cpu_ms_per_op")
         if not c:
             continue
-        per = "event" if r.unit == "events/s" else ("workflow" if "workflow" in r.unit
-                                                    else "activity")
+        per = (
+            "event"
+            if r.unit == "events/s"
+            else ("workflow" if "workflow" in r.unit else "activity")
+        )
         rows.append(
             (
                 r.bench,

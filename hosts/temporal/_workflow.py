@@ -324,7 +324,7 @@ class LuaWorkflow:
         if self._sdk_cancel_expected:
             self._sdk_cancel_expected = False
             return
-        self._cancel_event({})   # requested outside orrery (CLI, UI, another SDK)
+        self._cancel_event({})  # requested outside orrery (CLI, UI, another SDK)
 
     def _cancel_event(self, meta: dict[str, Any]) -> None:
         self._cancel_seen = True

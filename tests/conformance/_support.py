@@ -32,6 +32,7 @@ def use_temporal_server(address: str, task_queue: str) -> None:
         f'app:worker:task_queue="{task_queue}"',
     ]
 
+
 #: The native host, for cases that only make sense natively.
 NATIVE = HOST_ENTRY["native"]
 
