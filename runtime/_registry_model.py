@@ -346,6 +346,52 @@ class DevServerSpec:
     search_attributes: Mapping[str, str] = _EMPTY
 
 
+@attrs.frozen
+class ClientAuthSpec:
+    """``auth`` of a ``temporal.client``: where the credentials come from (registry.md §5.7).
+
+    Only the sources are kept; files and environment variables are read when the
+    client connects, so a rotated key is picked up by the next (re)start.
+
+    Attributes:
+        type: ``"api_key"`` or ``"mtls"``.
+        api_key: a literal API key.
+        api_key_env: an environment variable holding the API key.
+        api_key_file: a file holding the API key (trailing whitespace trimmed).
+        cert_file: the mTLS client certificate file.
+        cert_pem: the mTLS client certificate as PEM text.
+        key_file: the mTLS private key file.
+        key_pem: the mTLS private key as PEM text.
+        key_pem_env: an environment variable holding the mTLS private key.
+    """
+
+    type: str
+    api_key: str | None = None
+    api_key_env: str | None = None
+    api_key_file: str | None = None
+    cert_file: str | None = None
+    cert_pem: str | None = None
+    key_file: str | None = None
+    key_pem: str | None = None
+    key_pem_env: str | None = None
+
+
+@attrs.frozen
+class ClientTLSSpec:
+    """``tls`` of a ``temporal.client``.
+
+    Attributes:
+        enabled: ``True``/``False`` as given; ``None`` when not given (TLS is then on
+            exactly when ``auth`` is set).
+        ca_file: a CA bundle to verify the server with (system roots otherwise).
+        server_name: the name to verify the server certificate against.
+    """
+
+    enabled: bool | None = None
+    ca_file: str | None = None
+    server_name: str | None = None
+
+
 @attrs.frozen(unsafe_hash=False)
 class TemporalClientEntry(Entry):
     """A ``temporal.client`` entry: a connection to a Temporal server (registry.md §5.7).
@@ -356,6 +402,10 @@ class TemporalClientEntry(Entry):
             :attr:`Entry.namespace` is the entry's own namespace).
         dev_server: the embedded server settings; set exactly when ``address`` is ``None``.
         connection_timeout: seconds to establish the connection at start.
+        auth: API key or mTLS credentials; ``None`` for none.
+        tls: TLS settings; ``None`` when the block is absent.
+        keep_alive_time: gRPC keep-alive interval in seconds (``None``: the SDK's).
+        keep_alive_timeout: gRPC keep-alive timeout in seconds (``None``: the SDK's).
         lifecycle: service settings of the client.
     """
 
@@ -365,6 +415,10 @@ class TemporalClientEntry(Entry):
     temporal_namespace: str = "default"
     dev_server: DevServerSpec | None = None
     connection_timeout: float = 10.0
+    auth: ClientAuthSpec | None = None
+    tls: ClientTLSSpec | None = None
+    keep_alive_time: float | None = None
+    keep_alive_timeout: float | None = None
     lifecycle: Lifecycle = Lifecycle()
 
 

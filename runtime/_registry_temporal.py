@@ -29,7 +29,7 @@ from ._registry_checks import (
     unsupported,
 )
 from ._registry_fields import lifecycle
-from ._registry_model import DevServerSpec
+from ._registry_model import ClientAuthSpec, ClientTLSSpec, DevServerSpec
 from ._registry_yaml import key_line, node_line
 
 __all__ = ["CLIENT_FIELDS", "WORKER_FIELDS", "finish_client"]
@@ -66,51 +66,72 @@ _AUTH_FIELDS: Mapping[str, FieldSpec] = {
 
 
 def _auth(scope: Scope, value: Any, path: str, line: int | None) -> Any:
-    """``auth``: only ``type: none`` (the default) is supported by this build."""
+    """``auth``: the credential sources, with the exactly-one rules of registry.md §5.7."""
     if not isinstance(value, dict):
         return expected(scope, "a mapping", value, path, line)
     before = scope.count
     values = read_fields(scope, value, _AUTH_FIELDS, path)
-    auth_type = values.get("type", "none")
-    if auth_type != "none":
-        scope.report(
-            f"{path}.type",
-            f'auth.type "{auth_type}" is not supported by this orrery build',
-            key_line(value, "type"),
-        )
-        scope.blocked.add(path)
+    if scope.count != before:
         return INVALID
+    auth_type = values.pop("type", "none")
+
+    def exactly_one(names: tuple[str, ...], what: str) -> None:
+        given = [n for n in names if n in values]
+        if len(given) != 1:
+            scope.report(
+                path,
+                f'auth.type "{auth_type}" needs exactly one {what} ('
+                + ", ".join(names)
+                + (f"; {len(given)} given: " + ", ".join(given) if given else "; none given")
+                + ")",
+                line,
+            )
+
+    allowed: tuple[str, ...] = ()
+    if auth_type == "api_key":
+        allowed = ("api_key", "api_key_env", "api_key_file")
+        exactly_one(allowed, "API key source")
+    elif auth_type == "mtls":
+        exactly_one(("cert_file", "cert_pem"), "certificate source")
+        exactly_one(("key_file", "key_pem", "key_pem_env"), "key source")
+        allowed = ("cert_file", "cert_pem", "key_file", "key_pem", "key_pem_env")
     for name in _CREDENTIALS:
-        if name in value:
+        if name in values and name not in allowed:
             scope.report(
                 f"{path}.{name}",
-                'must not be set when auth.type is "none"',
+                f'must not be set when auth.type is "{auth_type}"',
                 key_line(value, name),
             )
-    return OMIT if scope.count == before else INVALID
+    if scope.count != before:
+        return INVALID
+    if auth_type == "none":
+        return OMIT
+    return ClientAuthSpec(type=auth_type, **values)
 
 
 _TLS_FIELDS: Mapping[str, FieldSpec] = {
-    "enabled": FieldSpec(unsupported("TLS", inner=boolean(), allowed=lambda v: v is False)),
-    "ca_file": FieldSpec(unsupported("tls.ca_file", inner=string())),
-    "server_name": FieldSpec(unsupported("tls.server_name", inner=string())),
+    "enabled": FieldSpec(boolean()),
+    "ca_file": FieldSpec(string(nonempty=True)),
+    "server_name": FieldSpec(string(nonempty=True)),
     "insecure_skip_verify": FieldSpec(boolean()),
 }
 
 
 def _tls(scope: Scope, value: Any, path: str, line: int | None) -> Any:
-    """``tls``: only a disabled TLS block is supported by this build."""
+    """``tls``: server verification settings; ``insecure_skip_verify: true`` is refused."""
     if not isinstance(value, dict):
         return expected(scope, "a mapping", value, path, line)
     before = scope.count
     values = read_fields(scope, value, _TLS_FIELDS, path)
-    if values.get("insecure_skip_verify") is True:
+    if values.pop("insecure_skip_verify", False) is True:
         scope.report(
             f"{path}.insecure_skip_verify",
             "true is not supported: the Python SDK always verifies the server certificate",
             key_line(value, "insecure_skip_verify"),
         )
-    return OMIT if scope.count == before else INVALID
+    if scope.count != before:
+        return INVALID
+    return ClientTLSSpec(**values)
 
 
 _HEALTH_FIELDS: Mapping[str, FieldSpec] = {
@@ -136,8 +157,8 @@ CLIENT_FIELDS: Mapping[str, FieldSpec] = {
     "dev_server": FieldSpec(block(_DEV_SERVER_FIELDS)),
     "connection_timeout": FieldSpec(duration(positive=True)),
     "tq_prefix": FieldSpec(unsupported("tq_prefix", inner=string(), allowed=lambda v: v == "")),
-    "keep_alive_time": FieldSpec(unsupported("keep_alive_time", inner=duration())),
-    "keep_alive_timeout": FieldSpec(unsupported("keep_alive_timeout", inner=duration())),
+    "keep_alive_time": FieldSpec(duration(positive=True)),
+    "keep_alive_timeout": FieldSpec(duration(positive=True)),
     "auth": FieldSpec(_auth),
     "tls": FieldSpec(_tls),
     "health_check": FieldSpec(_omitted(block(_HEALTH_FIELDS))),
@@ -175,6 +196,17 @@ def finish_client(scope: Scope, values: dict[str, Any], raw: Mapping[str, Any]) 
             "address",
             "required field is missing (dev_server is disabled; set address or enable dev_server)",
             node_line(raw),
+        )
+        return
+    auth, tls = values.get("auth"), values.get("tls")
+    if (tls is not None and tls.enabled) or (
+        auth is not None and not (tls and tls.enabled is False)
+    ):
+        field = "tls" if tls is not None and tls.enabled else "auth"
+        scope.report(
+            field,
+            "the embedded dev server does not serve TLS; set address to use TLS or credentials",
+            key_line(raw, field),
         )
         return
     dev = dict(dev or {})

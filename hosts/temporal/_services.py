@@ -24,6 +24,7 @@ from ...runtime._errors import error_for
 from ...supervision import RunOutcome
 from ._activities import make_activities
 from ._bridge import AsyncioThread
+from ._connect import connect_options
 from ._converter import DATA_CONVERTER
 from ._devserver import DevServer
 from ._router import ClientInterceptor, TemporalRouter
@@ -136,6 +137,7 @@ class ClientRun:
                 namespace=entry.temporal_namespace,
                 data_converter=DATA_CONVERTER,
                 interceptors=[ClientInterceptor()],
+                **connect_options(entry),
             ),
             timeout=entry.connection_timeout,
         )

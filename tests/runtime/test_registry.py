@@ -1651,14 +1651,27 @@ class TestTemporalRules:
         ("fields", "field", "message"),
         [
             (
-                "auth: {type: api_key, api_key: k}",
-                "auth.type",
-                'auth.type "api_key" is not supported by this orrery build',
+                "auth: {type: api_key}",
+                "auth",
+                'auth.type "api_key" needs exactly one API key source (api_key, api_key_env, '
+                "api_key_file; none given)",
             ),
             (
-                "auth: {type: mtls}",
-                "auth.type",
-                'auth.type "mtls" is not supported by this orrery build',
+                "auth: {type: api_key, api_key: k, api_key_env: K}",
+                "auth",
+                'auth.type "api_key" needs exactly one API key source (api_key, api_key_env, '
+                "api_key_file; 2 given: api_key, api_key_env)",
+            ),
+            (
+                "auth: {type: mtls, cert_pem: c}",
+                "auth",
+                'auth.type "mtls" needs exactly one key source (key_file, key_pem, key_pem_env; '
+                "none given)",
+            ),
+            (
+                "auth: {type: api_key, api_key: k, cert_file: c.pem}",
+                "auth.cert_file",
+                'must not be set when auth.type is "api_key"',
             ),
             (
                 "auth: {api_key_env: KEY}",
@@ -1675,18 +1688,9 @@ class TestTemporalRules:
                 "tls.insecure_skip_verify",
                 "true is not supported: the Python SDK always verifies the server certificate",
             ),
-            ("tls: {enabled: true}", "tls.enabled", "TLS is not supported by this orrery build"),
-            (
-                "tls: {ca_file: ca.pem}",
-                "tls.ca_file",
-                "tls.ca_file is not supported by this orrery build",
-            ),
+            ("tls: {ca_file: ''}", "tls.ca_file", "must not be empty"),
             ("tq_prefix: dev-", "tq_prefix", "tq_prefix is not supported by this orrery build"),
-            (
-                "keep_alive_time: 30s",
-                "keep_alive_time",
-                "keep_alive_time is not supported by this orrery build",
-            ),
+            ("keep_alive_time: 0s", "keep_alive_time", 'must be greater than 0 (got "0s")'),
             (
                 "health_check: {enabled: true}",
                 "health_check.enabled",
