@@ -25,6 +25,21 @@ def orrery_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "orrery", *args]
 
 
+def run_exec(
+    app: Path, state: Path, entry: str, host: str, *args: str, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """``orrery run APP --state-dir STATE --exec ENTRY --host HOST ARGS...`` to the end."""
+    return subprocess.run(
+        orrery_cmd(
+            "run", str(app), "--state-dir", str(state), "--exec", entry, "--host", host, *args
+        ),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 class NodeProcess:
     """An ``orrery run`` subprocess whose log lines (stderr) are collected as they come."""
 

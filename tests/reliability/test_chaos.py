@@ -17,12 +17,11 @@ import collections
 import json
 import random
 import re
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
-from ._nodes import NodeProcess, orrery_cmd, read_activities
+from ._nodes import NodeProcess, read_activities, run_exec
 
 APP = Path(__file__).parent / "apps" / "chaos"
 SEED = 20261123
@@ -66,24 +65,7 @@ def test_workflows_finish_right_through_20_random_kills(tmp_path: Path) -> None:
         lines += node.lines
         finished_before_kill.append(sum("order order-" in line for line in lines))
 
-    last = subprocess.run(
-        orrery_cmd(
-            "run",
-            str(APP),
-            "--state-dir",
-            str(state),
-            "--exec",
-            "chaos:check",
-            "--input",
-            str(ORDERS),
-            "--host",
-            "chaos:processes",
-        ),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    last = run_exec(APP, state, "chaos:check", "chaos:processes", "--input", str(ORDERS))
     lines += last.stderr.splitlines(keepends=True)
     assert last.returncode == 0, last.stderr
     assert json.loads(last.stdout) == {

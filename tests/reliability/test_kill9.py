@@ -11,12 +11,11 @@ had completed ran again.
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from ._nodes import NodeProcess, orrery_cmd, read_activities
+from ._nodes import NodeProcess, read_activities, run_exec
 
 APP = Path(__file__).parent / "apps" / "durable"
 
@@ -37,22 +36,7 @@ def test_a_workflow_survives_kill_9_of_its_node(tmp_path: Path, kill_after: str)
     finally:
         node_a.kill()
 
-    node_b = subprocess.run(
-        orrery_cmd(
-            "run",
-            str(APP),
-            "--state-dir",
-            str(state),
-            "--exec",
-            "dur:check",
-            "--host",
-            "dur:processes",
-        ),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    node_b = run_exec(APP, state, "dur:check", "dur:processes", timeout=120)
     assert node_b.returncode == 0, node_b.stderr
     assert json.loads(node_b.stdout) == ["A", "B", "GO", "C"]
 
