@@ -829,4 +829,58 @@ end
 
 function H.ext_alive(pid) return procs[pid] ~= nil end
 
+-------------------------------------------------------------------------------
+-- Introspection for the observer (orrery ps / inspect). Read-only snapshots,
+-- encoded, taken between steps.
+-------------------------------------------------------------------------------
+
+local function pids_of(set)
+  local out = {}
+  if set then for p in pairs(set) do out[#out + 1] = p.pid end end
+  table.sort(out)
+  return out
+end
+
+local function state_of(p)
+  if p.exit_decided then return "exiting" end
+  local s = p.status
+  if s == "idle" then return p.queued and "runnable" or "waiting" end
+  return s
+end
+
+local function describe(p, full)
+  local names_of = {}
+  if p.names then for i = 1, #p.names do names_of[i] = p.names[i] end end
+  local r = {pid = p.pid, entry = p.entry, host = p.host, state = state_of(p),
+             mailbox = K.mailbox_size(p), links = pids_of(p.links),
+             monitors = pids_of(p.watching), monitored_by = pids_of(p.monitors),
+             names = names_of}
+  if full then
+    local topics = {}
+    if p.listens then for t in pairs(p.listens) do topics[#topics + 1] = t end end
+    table.sort(topics)
+    r.coroutines = p.threads
+    r.inbox = p.inbox ~= nil
+    r.events = p.events ~= nil
+    r.listening = topics
+    r.traps_links = p.trap_links and true or false
+  end
+  return r
+end
+
+-- Every live process, sorted by PID.
+function H.ext_processes()
+  local out = {}
+  for _, p in pairs(procs) do out[#out + 1] = describe(p, false) end
+  table.sort(out, function(a, b) return a.pid < b.pid end)
+  return codec.encode(out)
+end
+
+-- One process (by PID or registered name), or nil when it is not alive here.
+function H.ext_process_info(dest)
+  local p = procs[dest] or names[dest]
+  if not p then return nil end
+  return codec.encode(describe(p, true))
+end
+
 return H

@@ -33,6 +33,7 @@ from ..supervision import (
 from ._codec import ErrorValue
 from ._engine import LuaEngine, lua_file
 from ._errors import OrreryError, Problem, error_for
+from ._observer_server import serve_control
 from ._registry import (
     Entry,
     HostEntry,
@@ -482,6 +483,7 @@ async def open_node(
     state_dir: str | os.PathLike[str] | None = None,
     max_memory: int = 0,
     registry: Registry | None = None,
+    control: bool = False,
 ) -> AsyncIterator[Node]:
     """Boots a node from app directories and stops it when the block ends.
 
@@ -489,6 +491,9 @@ async def open_node(
     with all problems), starts auto-start services in dependency order and
     returns when boot completed. Leaving the block stops every service in
     reverse order, bounded by the node's ``shutdown_timeout``.
+
+    With ``control=True`` the node answers ``orrery ps / tree / inspect`` on a Unix
+    domain socket in its state dir (docs/observer.md) from before boot until it stops.
     """
     if isinstance(roots, (str, os.PathLike)):
         roots = [roots]
@@ -520,6 +525,8 @@ async def open_node(
         with system_scope:
             async with trio.open_nursery() as system:
                 await system.start(native.run)
+                if control:
+                    await system.start(serve_control, node, state)
                 if temporal is not None:
                     await temporal.start()
                 task_status.started(system)
