@@ -233,7 +233,9 @@ class NativeRuntime:
             "mailbox_closed": self._mailbox_closed,
             "remote": self._remote,
             "drop_watches": self._drop_watches,
+            "trace": self._trace,
         }
+        self._tracer: Any = None
         self.engine = LuaEngine(
             lua_file("orrery.hosts", "native.lua"),
             bridge,
@@ -342,6 +344,20 @@ class NativeRuntime:
             extra["pid"],
             extra={"orrery": extra, "orrery_text": raw},
         )
+
+    def _trace(self, event: bytes, a: Any, b: Any = None, c: Any = None, d: Any = None) -> None:
+        tracer = self._tracer
+        if tracer is not None:
+            tracer.lua_event(_text(event), _text(a), _text(b), _text(c), _text(d))
+
+    def set_tracer(self, tracer: Any) -> None:
+        """Reports spawn, exit and send of native processes to ``tracer`` (None: stop).
+
+        ``tracer.lua_event(event, ...)`` is called with ``"spawn", pid, entry, host,
+        parent``, ``"exit", pid, error_kind, error_message`` or ``"send", from, to, topic``.
+        """
+        self._tracer = tracer
+        self._lua(self.H.set_trace, tracer is not None)
 
     def _exit_notify(self, watch_id: int, pid: bytes, result: bytes) -> None:
         callback = self._watches.pop(watch_id, None)

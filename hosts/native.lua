@@ -29,8 +29,12 @@ local names = {}          -- name -> proc
 local hosts = {}          -- process.host id -> {running, max, count}
 local remote = {}         -- host ids served from Python (temporal workers)
 local counter = 0
+local trace = nil         -- py.trace while OpenTelemetry tracing is on (H.set_trace)
 
 H.procs = procs
+
+-- Tracing (the observer): spawn, exit and send are reported to py.trace when on.
+function H.set_trace(on) trace = on and py.trace or nil end
 
 local function Invalid(msg) return new_error("Invalid", msg, false) end
 local function NotFound(msg) return new_error("NotFound", msg) end
@@ -171,6 +175,7 @@ function H.send(dest, topic, n, ...)
       data = data_of(c)
     end
     K.deliver(target, K.new_message(topic, from, data))
+    if trace then trace("send", from, target.pid, topic) end
     return true
   end
   local values = {...}
@@ -273,6 +278,11 @@ K.set_exit_hook(function(proc, result)
   end
   if proc.remote_watch then py.drop_watches(pid) end
   if proc.external_id then py.mailbox_closed(proc.external_id) end
+  if trace then
+    local kind, message
+    if result.error then kind, message = K.error_fields(result.error) end
+    trace("exit", pid, kind, message and tostring(message) or nil)
+  end
 end)
 
 local function own(dest, fn)
@@ -502,6 +512,7 @@ local function spawn_local(spec, me)
     if spec.link then add_link(me, proc) end
     if spec.monitor then add_monitor(me, proc) end
   end
+  if trace then trace("spawn", pid, spec.entry, host, from) end
   local ok, merr = deliver_startup(proc, spec.messages, from)
   if not ok then
     K.exit(proc, {error = merr})
