@@ -22,9 +22,21 @@ from .hosts._native import ExitResult as ExitResult
 from .hosts._native import Mailbox as Mailbox
 from .hosts._native import MailboxItem as MailboxItem
 from .runtime._codec import ErrorValue as ErrorValue
+from .runtime._logging import JsonFormatter as JsonFormatter
+from .runtime._logging import configure_logging as configure_logging
 from .runtime._node import Node as Node
 from .runtime._node import open_node as open_node
 
 __version__ = "0.1.0"
 
-__all__ = ["ErrorValue", "ExitResult", "Mailbox", "MailboxItem", "Node", "errors", "open_node"]
+__all__ = [
+    "ErrorValue",
+    "ExitResult",
+    "JsonFormatter",
+    "Mailbox",
+    "MailboxItem",
+    "Node",
+    "configure_logging",
+    "errors",
+    "open_node",
+]

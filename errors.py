@@ -12,6 +12,7 @@ from .runtime._errors import Canceled as Canceled
 from .runtime._errors import Conflict as Conflict
 from .runtime._errors import InternalError as InternalError
 from .runtime._errors import InvalidError as InvalidError
+from .runtime._errors import NodeNotRunning as NodeNotRunning
 from .runtime._errors import NondeterminismError as NondeterminismError
 from .runtime._errors import NotFound as NotFound
 from .runtime._errors import OrreryError as OrreryError
@@ -32,6 +33,7 @@ __all__ = [
     "Conflict",
     "InternalError",
     "InvalidError",
+    "NodeNotRunning",
     "NondeterminismError",
     "NotFound",
     "OrreryError",

@@ -34,6 +34,7 @@ import trio
 from ..runtime._codec import ErrorValue, decode, encode
 from ..runtime._engine import LuaEngine, lua_file
 from ..runtime._errors import OrreryError, error_for
+from ..runtime._logging import host_of_pid
 
 _log = logging.getLogger("orrery.native")
 _lua_log = logging.getLogger("orrery.lua")
@@ -115,6 +116,14 @@ def _raise(answer: Any) -> Any:
     kind, message = _text(rest[0]) or "Internal", _text(rest[1]) or ""
     retryable = rest[2] if len(rest) > 2 else None
     raise error_for(kind, message, retryable=retryable)
+
+
+def _process_record(record: dict[str, Any]) -> dict[str, Any]:
+    """Lua encodes an empty list as an empty map: give list fields their shape back."""
+    for key in ("links", "monitors", "monitored_by", "names", "listening"):
+        if key in record and not record[key]:
+            record[key] = []
+    return record
 
 
 @attrs.frozen
@@ -224,7 +233,9 @@ class NativeRuntime:
             "mailbox_closed": self._mailbox_closed,
             "remote": self._remote,
             "drop_watches": self._drop_watches,
+            "trace": self._trace,
         }
+        self._tracer: Any = None
         self.engine = LuaEngine(
             lua_file("orrery.hosts", "native.lua"),
             bridge,
@@ -312,8 +323,14 @@ class NativeRuntime:
     def _log(
         self, level: bytes, pid: bytes, entry: bytes, message: bytes, fields: bytes | None
     ) -> None:
-        extra: dict[str, Any] = {"pid": _text(pid), "entry": _text(entry)}
-        text = _text(message) or ""
+        pid_text = _text(pid)
+        extra: dict[str, Any] = {
+            "pid": pid_text,
+            "entry": _text(entry),
+            "host": host_of_pid(pid_text),
+        }
+        raw = _text(message) or ""
+        text = raw
         if fields:
             decoded = decode(fields)
             if isinstance(decoded, dict) and decoded:
@@ -325,8 +342,22 @@ class NativeRuntime:
             text,
             extra["entry"],
             extra["pid"],
-            extra={"orrery": extra},
+            extra={"orrery": extra, "orrery_text": raw},
         )
+
+    def _trace(self, event: bytes, a: Any, b: Any = None, c: Any = None, d: Any = None) -> None:
+        tracer = self._tracer
+        if tracer is not None:
+            tracer.lua_event(_text(event), _text(a), _text(b), _text(c), _text(d))
+
+    def set_tracer(self, tracer: Any) -> None:
+        """Reports spawn, exit and send of native processes to ``tracer`` (None: stop).
+
+        ``tracer.lua_event(event, ...)`` is called with ``"spawn", pid, entry, host,
+        parent``, ``"exit", pid, error_kind, error_message`` or ``"send", from, to, topic``.
+        """
+        self._tracer = tracer
+        self._lua(self.H.set_trace, tracer is not None)
 
     def _exit_notify(self, watch_id: int, pid: bytes, result: bytes) -> None:
         callback = self._watches.pop(watch_id, None)
@@ -392,6 +423,26 @@ class NativeRuntime:
         """Live PIDs on a host."""
         table = self.H.host_pids(host_id.encode())
         return [_text(v) or "" for v in table.values()]
+
+    def processes(self) -> list[dict[str, Any]]:
+        """A snapshot of every live process (the observer's ``ps``), sorted by PID.
+
+        Each record has ``pid``, ``entry``, ``host``, ``state`` (``starting``,
+        ``running``, ``runnable``, ``waiting`` or ``exiting``), ``mailbox`` (items
+        delivered but not received), ``links``, ``monitors`` (PIDs it monitors),
+        ``monitored_by`` and ``names``.
+        """
+        records = decode(self.H.ext_processes())
+        return [_process_record(r) for r in records or ()]
+
+    def process_info(self, dest: str) -> dict[str, Any] | None:
+        """One process's record by PID or registered name; ``None`` when it is not alive.
+
+        The record has the fields of :meth:`processes` plus ``coroutines``, ``inbox``,
+        ``events`` (whether it subscribed), ``listening`` (topics) and ``traps_links``.
+        """
+        data = self.H.ext_process_info(dest.encode())
+        return None if data is None else _process_record(decode(data))
 
     def process_count(self) -> int:
         """Live processes in the state (including function frames and mailboxes)."""

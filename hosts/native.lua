@@ -29,8 +29,12 @@ local names = {}          -- name -> proc
 local hosts = {}          -- process.host id -> {running, max, count}
 local remote = {}         -- host ids served from Python (temporal workers)
 local counter = 0
+local trace = nil         -- py.trace while OpenTelemetry tracing is on (H.set_trace)
 
 H.procs = procs
+
+-- Tracing (the observer): spawn, exit and send are reported to py.trace when on.
+function H.set_trace(on) trace = on and py.trace or nil end
 
 local function Invalid(msg) return new_error("Invalid", msg, false) end
 local function NotFound(msg) return new_error("NotFound", msg) end
@@ -171,6 +175,7 @@ function H.send(dest, topic, n, ...)
       data = data_of(c)
     end
     K.deliver(target, K.new_message(topic, from, data))
+    if trace then trace("send", from, target.pid, topic) end
     return true
   end
   local values = {...}
@@ -273,6 +278,11 @@ K.set_exit_hook(function(proc, result)
   end
   if proc.remote_watch then py.drop_watches(pid) end
   if proc.external_id then py.mailbox_closed(proc.external_id) end
+  if trace then
+    local kind, message
+    if result.error then kind, message = K.error_fields(result.error) end
+    trace("exit", pid, kind, message and tostring(message) or nil)
+  end
 end)
 
 local function own(dest, fn)
@@ -502,6 +512,7 @@ local function spawn_local(spec, me)
     if spec.link then add_link(me, proc) end
     if spec.monitor then add_monitor(me, proc) end
   end
+  if trace then trace("spawn", pid, spec.entry, host, from) end
   local ok, merr = deliver_startup(proc, spec.messages, from)
   if not ok then
     K.exit(proc, {error = merr})
@@ -828,5 +839,59 @@ function H.ext_lookup(name)
 end
 
 function H.ext_alive(pid) return procs[pid] ~= nil end
+
+-------------------------------------------------------------------------------
+-- Introspection for the observer (orrery ps / inspect). Read-only snapshots,
+-- encoded, taken between steps.
+-------------------------------------------------------------------------------
+
+local function pids_of(set)
+  local out = {}
+  if set then for p in pairs(set) do out[#out + 1] = p.pid end end
+  table.sort(out)
+  return out
+end
+
+local function state_of(p)
+  if p.exit_decided then return "exiting" end
+  local s = p.status
+  if s == "idle" then return p.queued and "runnable" or "waiting" end
+  return s
+end
+
+local function describe(p, full)
+  local names_of = {}
+  if p.names then for i = 1, #p.names do names_of[i] = p.names[i] end end
+  local r = {pid = p.pid, entry = p.entry, host = p.host, state = state_of(p),
+             mailbox = K.mailbox_size(p), links = pids_of(p.links),
+             monitors = pids_of(p.watching), monitored_by = pids_of(p.monitors),
+             names = names_of}
+  if full then
+    local topics = {}
+    if p.listens then for t in pairs(p.listens) do topics[#topics + 1] = t end end
+    table.sort(topics)
+    r.coroutines = p.threads
+    r.inbox = p.inbox ~= nil
+    r.events = p.events ~= nil
+    r.listening = topics
+    r.traps_links = p.trap_links and true or false
+  end
+  return r
+end
+
+-- Every live process, sorted by PID.
+function H.ext_processes()
+  local out = {}
+  for _, p in pairs(procs) do out[#out + 1] = describe(p, false) end
+  table.sort(out, function(a, b) return a.pid < b.pid end)
+  return codec.encode(out)
+end
+
+-- One process (by PID or registered name), or nil when it is not alive here.
+function H.ext_process_info(dest)
+  local p = procs[dest] or names[dest]
+  if not p then return nil end
+  return codec.encode(describe(p, true))
+end
 
 return H

@@ -21,36 +21,15 @@ import trio
 
 from ._codec import from_json_text, to_json_text
 from ._errors import OrreryError, RegistryError, UsageError
+from ._logging import configure_logging
 from ._node import load, open_node
+from ._observer_cli import COMMANDS as OBSERVER_COMMANDS
+from ._observer_cli import add_commands as add_observer_commands
+from ._observer_cli import run_command as run_observer_command
 
 _log = logging.getLogger("orrery.cli")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-
-class _JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        data: dict[str, Any] = {
-            "time": self.formatTime(record),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        extra = getattr(record, "orrery", None)
-        if isinstance(extra, dict):
-            data.update({k: v for k, v in extra.items() if v is not None})
-        return json.dumps(data, default=str)
-
-
-def _setup_logging(level: str, fmt: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    if fmt == "json":
-        handler.setFormatter(_JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel({"warn": "WARNING"}.get(level.lower(), level.upper()))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -80,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="validate every entry and compile every Lua source")
     check.add_argument("roots", nargs="*", default=None)
+    add_observer_commands(sub)
     return parser
 
 
@@ -169,7 +149,7 @@ async def _run(args: argparse.Namespace) -> int:
     # cancels what is running, and open_node then stops the services in order.
     async with trio.open_nursery() as nursery:
         nursery.start_soon(_wait_for_signal, nursery)
-        async with open_node(roots, registry=registry, state_dir=state_dir) as node:
+        async with open_node(roots, registry=registry, state_dir=state_dir, control=True) as node:
             if entry is None:
                 _log.info(
                     "node %s is running (%d services); Ctrl-C stops it",
@@ -218,10 +198,12 @@ async def _call(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs the ``orrery`` command; returns the exit status."""
     args = _parser().parse_args(argv)
+    if args.command in OBSERVER_COMMANDS:
+        return run_observer_command(args)
     if args.command == "check":
-        _setup_logging("warning", "text")
+        configure_logging("warning", "text")
         return _check(_roots(args.roots))
-    _setup_logging(args.log_level, args.log_format)
+    configure_logging(args.log_level, args.log_format)
     runner = _run if args.command == "run" else _call
     try:
         return trio.run(runner, args)

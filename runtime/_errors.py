@@ -106,6 +106,10 @@ class Unavailable(OrreryError):
     default_kind = UNAVAILABLE
 
 
+class NodeNotRunning(Unavailable):
+    """No node answers on the control socket of a state dir (``orrery ps`` and friends)."""
+
+
 class InternalError(OrreryError):
     """A Lua runtime error, a string error, or a failure inside a process."""
 

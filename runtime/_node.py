@@ -33,6 +33,7 @@ from ..supervision import (
 from ._codec import ErrorValue
 from ._engine import LuaEngine, lua_file
 from ._errors import OrreryError, Problem, error_for
+from ._observer_server import serve_control
 from ._registry import (
     Entry,
     HostEntry,
@@ -44,6 +45,7 @@ from ._registry import (
     TemporalWorkerEntry,
     load_registry,
 )
+from ._tracing import Tracer, otel_installed
 
 _log = logging.getLogger("orrery.node")
 
@@ -215,9 +217,16 @@ class Node:
         self.temporal = temporal
         self._starter = _NativeStarter(native)
         self._groups: dict[str, GroupRun] = {}  # the latest run of each root supervisor
+        self.tracer: Tracer | None = None
         self.supervisor = ServiceSupervisor(
             self._service_specs(), logger=logging.getLogger("orrery.supervision")
         )
+
+    def _trace_with(self, tracer: Tracer | None) -> None:
+        """Reports spawns, exits, sends and restarts to ``tracer`` (docs/observer.md)."""
+        self.tracer = tracer
+        self.native.set_tracer(tracer)
+        self.supervisor.on_restart = tracer.restart if tracer is not None else None
 
     def _service_specs(self) -> list[ServiceSpec]:
         specs = []
@@ -284,7 +293,10 @@ class Node:
         )
 
     def _group_run(self, entry: SupervisorEntry) -> GroupRun:
-        run = self._groups[entry.id] = GroupRun(self._group_spec(entry), self._starter)
+        on_restart = self.tracer.restart if self.tracer is not None else None
+        run = self._groups[entry.id] = GroupRun(
+            self._group_spec(entry), self._starter, on_restart=on_restart
+        )
         return run
 
     def _is_worker(self, host: str) -> bool:
@@ -482,6 +494,9 @@ async def open_node(
     state_dir: str | os.PathLike[str] | None = None,
     max_memory: int = 0,
     registry: Registry | None = None,
+    control: bool = False,
+    tracing: bool | None = None,
+    tracer_provider: Any = None,
 ) -> AsyncIterator[Node]:
     """Boots a node from app directories and stops it when the block ends.
 
@@ -489,6 +504,17 @@ async def open_node(
     with all problems), starts auto-start services in dependency order and
     returns when boot completed. Leaving the block stops every service in
     reverse order, bounded by the node's ``shutdown_timeout``.
+
+    With ``control=True`` the node answers ``orrery ps / tree / inspect`` on a Unix
+    domain socket in its state dir (docs/observer.md) from before boot until it stops.
+
+    ``tracing`` turns OpenTelemetry spans for spawn, exit, send and restarts on or off;
+    ``None`` (the default) means on exactly when ``opentelemetry-api`` is installed.
+    Spans go to ``tracer_provider``, or to the global provider when it is ``None``.
+
+    Raises:
+        RegistryError: the registry has problems (all of them are listed).
+        Unavailable: ``tracing=True`` but ``opentelemetry-api`` is not installed.
     """
     if isinstance(roots, (str, os.PathLike)):
         roots = [roots]
@@ -510,6 +536,15 @@ async def open_node(
         temporal = TemporalHost(registry, native, state)
     node = Node(registry, native, temporal)
     node.state_dir = state  # type: ignore[attr-defined]
+    if tracing is None:
+        tracing = otel_installed()
+    if tracing:
+        if not otel_installed():
+            raise error_for(
+                "Unavailable",
+                "tracing needs OpenTelemetry: pip install 'orrery[otel]' (or opentelemetry-api)",
+            )
+        node._trace_with(Tracer(config.node_name, tracer_provider))
     # The node's own tasks (the native runtime, the Temporal bridge, every
     # service) run in a shielded system nursery: cancelling the caller, even in
     # the middle of boot, interrupts only its wait, and the shutdown below still
@@ -520,6 +555,8 @@ async def open_node(
         with system_scope:
             async with trio.open_nursery() as system:
                 await system.start(native.run)
+                if control:
+                    await system.start(serve_control, node, state)
                 if temporal is not None:
                     await temporal.start()
                 task_status.started(system)
@@ -538,4 +575,6 @@ async def open_node(
                 if temporal is not None:
                     with trio.move_on_after(10):
                         await temporal.stop()
+                if node.tracer is not None:
+                    node.tracer.close()
             system_scope.cancel()

@@ -326,7 +326,8 @@ class DevServerSpec:
         enabled: whether the embedded server is used (always ``True`` on a loaded entry).
         ip: address the server listens on.
         port: frontend port; ``0`` picks a free port.
-        ui: whether the Web UI is started.
+        ui: whether the Web UI is started (a non-zero ``ui_port`` turns it on).
+        ui_port: the Web UI's port; ``0`` picks a free port.
         database_file: database file; ``""`` = the default file in the state dir,
             ``":memory:"`` = in memory.
         existing_path: path of a ``temporal`` CLI binary; ``""`` = the bundled one.
@@ -339,6 +340,7 @@ class DevServerSpec:
     ip: str = "127.0.0.1"
     port: int = 0
     ui: bool = False
+    ui_port: int = 0
     database_file: str = ""
     existing_path: str = ""
     log_level: str = "warn"

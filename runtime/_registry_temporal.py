@@ -41,6 +41,7 @@ _DEV_SERVER_FIELDS: Mapping[str, FieldSpec] = {
     "ip": FieldSpec(string(nonempty=True)),
     "port": FieldSpec(integer(minimum=0, maximum=65535)),
     "ui": FieldSpec(boolean()),
+    "ui_port": FieldSpec(integer(minimum=0, maximum=65535)),
     "database_file": FieldSpec(string()),
     "existing_path": FieldSpec(string()),
     "log_level": FieldSpec(string(choices=("debug", "info", "warn", "error", "never"))),
@@ -211,6 +212,15 @@ def finish_client(scope: Scope, values: dict[str, Any], raw: Mapping[str, Any]) 
         return
     dev = dict(dev or {})
     dev.pop("enabled", None)
+    if dev.get("ui_port"):
+        if dev.get("ui") is False:
+            scope.report(
+                "dev_server.ui_port",
+                "is set but dev_server.ui is false (remove ui_port, or set ui: true)",
+                key_line(dev_raw, "ui_port") if isinstance(dev_raw, dict) else None,
+            )
+            return
+        dev["ui"] = True  # a UI port asks for the UI
     values["dev_server"] = DevServerSpec(enabled=True, **dev)
     values["address"] = None
 

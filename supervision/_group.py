@@ -48,7 +48,7 @@ from ._group_spec import (
     Strategy,
     blank_info,
 )
-from ._protocol import RunOutcome
+from ._protocol import RestartHook, RunOutcome
 from ._service import LOGGER_NAME, render_error
 
 __all__ = ["TERMINATE_GRACE", "GroupRun"]
@@ -143,6 +143,8 @@ class GroupRun:
         spec: the group.
         starter: starts, cancels and terminates process children.
         logger: where child starts, exits and restarts are logged (``orrery.supervision``).
+        on_restart: called as ``(group, child, restarts, last_error)`` when a child is
+            started again, in nested groups too (the node's tracing sets it).
 
     .. versionadded:: 0.1.0
     """
@@ -153,9 +155,11 @@ class GroupRun:
         starter: ProcessStarter,
         *,
         logger: logging.Logger | None = None,
+        on_restart: RestartHook | None = None,
     ) -> None:
         self.spec = spec
         self._starter = starter
+        self._on_restart = on_restart
         self._log = logger if logger is not None else logging.getLogger(LOGGER_NAME)
         self._children = [_Child(spec=c, index=i) for i, c in enumerate(spec.children)]
         self._queue: deque[_Incarnation] = deque()
@@ -257,7 +261,7 @@ class GroupRun:
             else:
                 assert spec.supervisor is not None
                 inc.run = child.last_run = GroupRun(
-                    spec.supervisor, self._starter, logger=self._log
+                    spec.supervisor, self._starter, logger=self._log, on_restart=self._on_restart
                 )
                 await inc.run.start()
         except Exception as exc:
@@ -274,6 +278,8 @@ class GroupRun:
             child.state = ChildState.RUNNING
         what = f"pid {inc.pid}" if spec.supervisor is None else f"supervisor {spec.supervisor.id}"
         if child.starts > 1:
+            if self._on_restart is not None:
+                self._on_restart(self.spec.id, spec.id, child.starts - 1, child.last_error)
             self._log.info(
                 "supervisor %s: child %s restarted (%s, restart %d)",
                 self.spec.id,

@@ -158,6 +158,11 @@ class ServiceSpec:
     factory: Callable[[], ServiceRun] = attrs.field(eq=False)
 
 
+#: Called when something supervised is started again after it ended:
+#: ``(service or group ID, child ID or None for a service, restart count, last error)``.
+RestartHook = Callable[[str, str | None, int, str | None], None]
+
+
 @attrs.frozen
 class ServiceInfo:
     """A snapshot of one service, as returned by ``ServiceSupervisor.services()``.

@@ -28,7 +28,14 @@ import trio
 from ..runtime._errors import InvalidError, NotFound, Unavailable
 from ._graph import check_graph, dependency_closure, topological_order
 from ._policy import decide_restart
-from ._protocol import BootFailed, RunOutcome, ServiceInfo, ServiceSpec, ServiceState
+from ._protocol import (
+    BootFailed,
+    RestartHook,
+    RunOutcome,
+    ServiceInfo,
+    ServiceSpec,
+    ServiceState,
+)
 from ._service import (
     ACTIVE_STATES,
     LOGGER_NAME,
@@ -90,6 +97,9 @@ class ServiceSupervisor:
             raise ValueError(f"stop_grace must be >= 0, got {stop_grace!r}")
         master = random if random is not None else Random()
         self._log = logger if logger is not None else logging.getLogger(LOGGER_NAME)
+        #: Called as ``(service, None, restarts, last_error)`` when a failed service is
+        #: started again (the node's tracing sets it).
+        self.on_restart: RestartHook | None = None
         self._stop_grace = stop_grace
         self._requires = requires
         # Services in start order: dependencies first, ties broken lexicographically.
@@ -426,6 +436,8 @@ class ServiceSupervisor:
                     svc.ticket = None
                     if svc.state is _S.FAILED:
                         svc.restarts += 1
+                        if self.on_restart is not None:
+                            self.on_restart(svc.spec.id, None, svc.restarts, svc.last_error)
                     self._transition(svc, _S.STARTING, f" (attempt {svc.failures + 1})")
                     ticket.go.set()
                     await ticket.entered.wait()

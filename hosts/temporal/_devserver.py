@@ -399,6 +399,8 @@ async def _stop_stale(record: Mapping[str, Any], db: Path, grace: float) -> None
 def _check_options(server: DevServer) -> None:
     if not 0 <= server.port <= 65535:
         raise InvalidError(f"dev_server.port must be 0..65535, not {server.port}")
+    if not 0 <= server.ui_port <= 65535:
+        raise InvalidError(f"dev_server.ui_port must be 0..65535, not {server.ui_port}")
     if server.log_level not in LOG_LEVELS:
         raise InvalidError(
             f"dev_server.log_level must be one of {', '.join(LOG_LEVELS)}, not {server.log_level!r}"
@@ -434,7 +436,8 @@ class DevServer:
         database_file: SQLite file; ``""`` or ``":memory:"`` keeps everything in memory
             (the ``temporal.client`` service resolves the spec's ``""`` default to
             ``<state dir>/temporal.db`` before it gets here).
-        ui: serve the Web UI on a free port (``ui_address``).
+        ui: serve the Web UI (``ui_address``).
+        ui_port: the Web UI's port; 0 picks a free port at each start.
         log_level: server log level (debug, info, warn, error, never).
         extra_args: appended to the command line; a ``--dynamic-config-value`` for
             ``history.timerProcessorMaxTimeShift`` replaces orrery's 10 ms default.
@@ -453,6 +456,7 @@ class DevServer:
     namespace: str = "default"
     database_file: str = ""
     ui: bool = False
+    ui_port: int = 0
     log_level: str = "warn"
     extra_args: list[str] = attrs.field(factory=list, converter=list)
     search_attributes: dict[str, str] = attrs.field(factory=dict, converter=dict)
@@ -615,7 +619,7 @@ class DevServer:
         bind = self.ip or "0.0.0.0"
         preferred = self.preferred_port if attempt == 1 else 0
         self._port = self.port or preferred or _free_port(bind)
-        self._ui_port = _free_port(bind) if self.ui else 0
+        self._ui_port = (self.ui_port or _free_port(bind)) if self.ui else 0
         cmd = self.command(binary, self._port, self._ui_port)
         life_r, life_w = os.pipe()
         status_r, status_w = os.pipe()

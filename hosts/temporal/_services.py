@@ -27,6 +27,7 @@ from ._bridge import AsyncioThread
 from ._connect import connect_options
 from ._converter import DATA_CONVERTER
 from ._devserver import DevServer
+from ._observe import describe_workflow, list_workflows
 from ._router import ClientInterceptor, TemporalRouter
 from ._workflow import WORKERS, LuaWorkflow, WorkerContext, WorkerInterceptor
 
@@ -48,6 +49,8 @@ class TemporalHost:
         self.router = TemporalRouter(self.bridge, native)
         #: client ID -> the port its embedded dev server last had (reused on restart)
         self.dev_ports: dict[str, int] = {}
+        #: temporal.client entry ID -> Web UI address of its embedded dev server (UI on).
+        self.ui_addresses: dict[str, str] = {}
         native.router = self.router
         workers = registry.of_kind("temporal.worker")
         self.client_of = {w.id: w.client for w in workers}  # type: ignore[attr-defined]
@@ -71,6 +74,14 @@ class TemporalHost:
     async def stop(self) -> None:
         """Stops the asyncio thread (after every Temporal service stopped)."""
         await self.bridge.stop()
+
+    async def workflows(self) -> list[dict[str, Any]]:
+        """The running workflows of this node's workers (for ``orrery ps``)."""
+        return await self.bridge.run(list_workflows, self)
+
+    async def workflow(self, pid: str) -> dict[str, Any]:
+        """One workflow by PID with its Temporal status (for ``orrery inspect``)."""
+        return await self.bridge.run(describe_workflow, self, pid)
 
     def client_run(self, entry: TemporalClientEntry) -> ClientRun:
         """A run of a temporal.client service."""
@@ -114,6 +125,7 @@ class ClientRun:
                 namespace=entry.temporal_namespace,
                 database_file=db,
                 ui=dev.ui,
+                ui_port=dev.ui_port,
                 log_level=dev.log_level,
                 extra_args=list(dev.extra_args),
                 search_attributes=dict(dev.search_attributes),
@@ -124,6 +136,8 @@ class ClientRun:
             self.host.dev_ports[entry.id] = self.server.bound_port
             address = self.server.address
             ui = self.server.ui_address
+            if ui:
+                self.host.ui_addresses[entry.id] = ui
             _log.info(
                 "temporal dev server for %s at %s%s",
                 entry.id,
@@ -190,6 +204,7 @@ class ClientRun:
 
     async def stop(self, timeout: float) -> None:
         self.host.router.clients.pop(self.entry.id, None)
+        self.host.ui_addresses.pop(self.entry.id, None)
         if self.server is not None:
             with trio.move_on_after(timeout):
                 await self.host.bridge.run(self.server.stop)

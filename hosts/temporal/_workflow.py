@@ -37,6 +37,7 @@ from temporalio.common import RawValue
 from ...runtime._codec import ErrorValue, decode, encode
 from ...runtime._engine import LuaEngine, lua_file
 from ...runtime._errors import OrreryError
+from ...runtime._logging import host_of_pid
 from ._converter import (
     Packed,
     application_error,
@@ -169,12 +170,26 @@ def _log_record(
 ) -> None:
     if workflow.unsafe.is_replaying():
         return
-    text = message.decode(errors="replace")
+    raw = text = message.decode(errors="replace")
+    pid_text = pid.decode(errors="replace")
+    extra: dict[str, Any] = {
+        "pid": pid_text,
+        "entry": entry.decode(errors="replace"),
+        "host": host_of_pid(pid_text),
+    }
     if fields:
         decoded = decode(fields)
         if isinstance(decoded, dict):
+            extra["fields"] = decoded
             text += " " + " ".join(f"{k}={v}" for k, v in sorted(decoded.items(), key=str))
-    _lua_log.log(_LEVELS.get(level, logging.INFO), "%s [%s %s]", text, entry.decode(), pid.decode())
+    _lua_log.log(
+        _LEVELS.get(level, logging.INFO),
+        "%s [%s %s]",
+        text,
+        extra["entry"],
+        pid_text,
+        extra={"orrery": extra, "orrery_text": raw},
+    )
 
 
 def _info() -> bytes:

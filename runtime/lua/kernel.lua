@@ -1023,4 +1023,18 @@ function K.option_duration(v)
   return nil, "expected a duration string or a number of milliseconds, got " .. type(v)
 end
 
+-- Introspection (the observer): items waiting in a process's mailbox, i.e.
+-- delivered but not yet received, whether unsubscribed (pending) or buffered
+-- in its inbox, events or listen channels.
+function K.mailbox_size(proc)
+  local n = 0
+  local p = proc.pending
+  if p then n = n + p.t - p.h + 1 end
+  local function buffered(ch) if ch then n = n + ch.bt - ch.bh + 1 end end
+  buffered(proc.inbox)
+  buffered(proc.events)
+  if proc.listens then for _, ch in pairs(proc.listens) do buffered(ch) end end
+  return n
+end
+
 return K

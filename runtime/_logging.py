@@ -1,0 +1,81 @@
+"""Log output of a node: readable text lines or one JSON object per line.
+
+Lines that come from a process (``logger`` module output, unobserved process
+failures) carry the process's ``pid``, ``entry`` and ``host``; the JSON form
+gives them as fields, the text form appends ``[entry pid]`` to the message.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+from typing import IO, Any
+
+#: ``--log-format`` values.
+LOG_FORMATS = ("text", "json")
+
+_TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+
+
+def host_of_pid(pid: str | None) -> str | None:
+    """The host component of a PID (``{node@host|id}``), or ``None`` if it has none."""
+    if not pid or not pid.startswith("{") or "@" not in pid or "|" not in pid:
+        return None
+    return pid[pid.index("@") + 1 : pid.index("|")] or None
+
+
+class JsonFormatter(logging.Formatter):
+    """Formats each record as one JSON object on one line.
+
+    Keys: ``time`` (UTC, ISO 8601 with milliseconds), ``level``, ``logger``, ``message``,
+    and, on lines from a process, ``pid``, ``entry``, ``host`` and ``fields`` (the fields
+    passed to the Lua ``logger``). A record with an exception adds ``exception``.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The JSON line of ``record`` (without a newline)."""
+        stamp = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
+        data: dict[str, Any] = {
+            "time": stamp.replace("+00:00", "Z"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": getattr(record, "orrery_text", None) or record.getMessage(),
+        }
+        extra = getattr(record, "orrery", None)
+        if isinstance(extra, dict):
+            data.update({k: v for k, v in extra.items() if v is not None})
+        if record.exc_info:
+            data["exception"] = self.formatException(record.exc_info)
+        return json.dumps(data, default=str, ensure_ascii=False)
+
+
+def configure_logging(
+    level: str = "info", fmt: str = "text", stream: IO[str] | None = None
+) -> None:
+    """Sends every log record of the process to ``stream`` (stderr by default).
+
+    This is what ``orrery run --log-level LEVEL --log-format FORMAT`` does; an embedding
+    program calls it once before :func:`orrery.open_node` to get the same output.
+
+    Args:
+        level: ``debug``, ``info``, ``warning`` (or ``warn``) or ``error``.
+        fmt: ``text`` for readable lines, ``json`` for one JSON object per line.
+        stream: where lines go; ``sys.stderr`` when omitted.
+
+    Raises:
+        InvalidError: an unknown level or format.
+    """
+    from ._errors import InvalidError  # noqa: PLC0415 - keeps this module import-light
+
+    if fmt not in LOG_FORMATS:
+        raise InvalidError(f"log format must be one of {', '.join(LOG_FORMATS)}, not {fmt!r}")
+    name = {"warn": "WARNING"}.get(level.lower(), level.upper())
+    if name not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise InvalidError(f"log level must be debug, info, warning or error, not {level!r}")
+    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(_TEXT_FORMAT))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(name)

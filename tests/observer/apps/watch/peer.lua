@@ -1,0 +1,2 @@
+-- Waits until it is cancelled.
+return {main = function() process.events():receive() end}

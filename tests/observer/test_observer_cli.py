@@ -1,0 +1,156 @@
+"""``orrery ps / tree / inspect`` against a real ``orrery run`` in the background.
+
+One node (the ``watch`` app) serves every test of the module: a registered hub that
+links one peer, monitors another and leaves two messages unread; a ``one_for_one``
+supervisor whose child ``first`` crashed once and was restarted; an unobserved
+process that failed. The node logs in JSON, so the log tests read its stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ._node import APPS, RunningNode, orrery
+
+WATCH = str(APPS / "watch")
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningNode]:
+    base = tmp_path_factory.mktemp("observed")
+    running = RunningNode(base, base / "state", WATCH, "--log-format", "json")
+    running.wait_for("crew member first restarted", "node local is running")
+    yield running
+    assert running.stop() == 0
+
+
+def json_of(done) -> object:
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    return json.loads(done.stdout)
+
+
+def by_name(processes: list[dict], name: str) -> dict:
+    return next(p for p in processes if name in p["names"])
+
+
+def test_ps_json_lists_every_process_with_links_monitors_mailbox_and_names(node) -> None:
+    snapshot = json_of(node.observe("ps", "--json"))
+    processes = snapshot["processes"]
+    hub = by_name(processes, "hub")
+    assert hub["entry"] == "watch:hub" and hub["host"] == "watch:procs"
+    assert hub["state"] == "waiting"
+    assert hub["mailbox"] == 2  # the two "unread" messages
+    (linked,) = hub["links"]
+    (watched,) = hub["monitors"]
+    pids = {p["pid"]: p for p in processes}
+    assert pids[linked]["links"] == [hub["pid"]]
+    assert pids[watched]["monitored_by"] == [hub["pid"]]
+    assert {p["entry"] for p in processes} == {"watch:hub", "watch:peer", "watch:member"}
+    assert by_name(processes, "first")["pid"] != by_name(processes, "second")["pid"]
+    assert snapshot["workflows"] == [] and snapshot["workflows_error"] is None
+
+
+def test_ps_prints_a_table_one_row_per_process(node) -> None:
+    done = node.observe("ps")
+    assert done.returncode == 0, done.stderr
+    header, *rows = done.stdout.splitlines()
+    assert header.split() == [
+        "PID", "ENTRY", "HOST", "STATE", "MAILBOX", "LINKS", "MONITORS", "NAME",
+    ]  # fmt: skip
+    hub_row = next(r for r in rows if r.endswith(" hub"))
+    assert hub_row.split()[1:] == ["watch:hub", "watch:procs", "waiting", "2", "1", "1", "hub"]
+    assert len(rows) == len(json_of(node.observe("ps", "--json"))["processes"])
+
+
+def test_tree_shows_services_and_the_restarted_child(node) -> None:
+    tree = json_of(node.observe("tree", "--json"))
+    services = {s["id"]: s for s in tree["services"]}
+    assert set(services) == {"watch:procs", "watch:hub_svc", "watch:crew"}
+    assert services["watch:hub_svc"]["state"] == "running"
+    assert services["watch:hub_svc"]["pid"].startswith("{local@watch:procs|")
+    crew = services["watch:crew"]["supervisor"]
+    assert crew["strategy"] == "one_for_one"
+    children = {c["id"]: c for c in crew["children"]}
+    assert children["first"]["restarts"] == 1
+    assert "first crashed" in children["first"]["last_error"]
+    assert children["second"]["restarts"] == 0
+
+    text = node.observe("tree").stdout.splitlines()
+    crew_line = next(i for i, line in enumerate(text) if line.startswith("watch:crew "))
+    assert "running" in text[crew_line] and "strategy=one_for_one" in text[crew_line]
+    assert text[crew_line + 1].startswith("├─ first (process) running {local@")
+    assert "restarts=1" in text[crew_line + 1]
+    assert text[crew_line + 2].startswith("└─ second (process) running")
+
+
+def test_inspect_by_name_and_by_pid_shows_one_process_and_its_service(node) -> None:
+    by_name_record = json_of(node.observe("inspect", "hub", "--json"))
+    assert by_name_record["kind"] == "process"
+    assert by_name_record["service"] == "watch:hub_svc"
+    assert by_name_record["listening"] == ["started"]
+    assert by_name_record["events"] is True and by_name_record["inbox"] is False
+    pid = by_name_record["pid"]
+    assert json_of(node.observe("inspect", pid, "--json"))["pid"] == pid
+
+    first = json_of(node.observe("inspect", "first", "--json"))
+    assert first["service"] == "watch:crew/first"
+
+    text = node.observe("inspect", pid).stdout
+    assert f"PID:          {pid}\n" in text
+    assert "mailbox:      2\n" in text and "names:        hub\n" in text
+
+
+def test_inspect_of_an_unknown_process_fails_with_status_1(node) -> None:
+    done = node.observe("inspect", "{local@watch:procs|0xfffff}")
+    assert (done.returncode, done.stdout) == (1, "")
+    assert "NotFound" in done.stderr and "0xfffff" in done.stderr
+
+
+def test_json_logs_carry_pid_entry_and_host_of_the_process(node) -> None:
+    records = [json.loads(line) for line in node.lines if line.startswith("{")]
+    assert len(records) == len(node.lines)  # every stderr line is one JSON object
+    ready = next(r for r in records if r["message"] == "hub ready")
+    assert ready["entry"] == "watch:hub" and ready["host"] == "watch:procs"
+    assert ready["pid"].startswith("{local@watch:procs|")
+    assert set(ready["fields"]) == {"linked", "watched"}
+    failed = next(r for r in records if r["message"].startswith("process failed"))
+    assert (failed["level"], failed["entry"], failed["host"]) == (
+        "warning", "watch:doomed", "watch:procs",
+    )  # fmt: skip
+    assert "doomed on purpose" in failed["message"]
+
+
+def test_without_a_node_the_commands_fail_with_status_3_naming_the_state_dir(
+    tmp_path: Path,
+) -> None:
+    for command in (["ps"], ["tree"], ["inspect", "hub"]):
+        done = orrery(*command, "--state-dir", str(tmp_path / "none"), cwd=tmp_path)
+        assert (done.returncode, done.stdout) == (3, "")
+        assert "no orrery node is running" in done.stderr and str(tmp_path / "none") in done.stderr
+
+
+def test_default_state_dir_is_dot_orrery_as_for_run(tmp_path: Path) -> None:
+    done = orrery("ps", cwd=tmp_path)
+    assert done.returncode == 3
+    assert f"nothing answers on {tmp_path / '.orrery' / 'node.sock'}" in done.stderr
+
+
+def test_a_stale_socket_is_replaced_and_the_socket_goes_away_at_stop(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    stale = socket.socket(socket.AF_UNIX)
+    stale.bind(str(state / "node.sock"))  # left by a node that was killed
+    stale.close()
+    running = RunningNode(tmp_path, state, WATCH)
+    running.wait_for("node local is running")
+    assert json_of(running.observe("ps", "--json"))["node"] == "local"
+    assert oct(os.stat(state / "node.sock").st_mode & 0o777) == "0o600"
+    assert running.stop() == 0
+    assert not (state / "node.sock").exists()
