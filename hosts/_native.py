@@ -30,17 +30,21 @@ from typing import Any, Protocol
 
 import attrs
 import trio
+from lupa.lua54 import LuaMemoryError
 
 from ..runtime._codec import ErrorValue, decode, encode
 from ..runtime._engine import LuaEngine, lua_file
 from ..runtime._errors import OrreryError, error_for
 from ..runtime._logging import host_of_pid
+from ..runtime._sizes import format_bytes
 
 _log = logging.getLogger("orrery.native")
 _lua_log = logging.getLogger("orrery.lua")
 
 #: Lua steps per batch before the scheduler lets other trio tasks run.
 BATCH_STEPS = 2000
+#: Room kept free beyond a call's byte arguments when Python calls into a limited state.
+ARGUMENT_SLACK = 64 * 1024
 
 _LEVELS = {
     b"debug": logging.DEBUG,
@@ -212,6 +216,7 @@ class NativeRuntime:
     ) -> None:
         self.node_name = node_name
         self.router = router
+        self.max_memory = max_memory
         self._timers: list[tuple[float, int, int]] = []
         self._timer_seq = itertools.count()
         self._timer_scope: trio.CancelScope | None = None
@@ -272,11 +277,43 @@ class NativeRuntime:
         self._wake.set()
 
     def _lua(self, fn: Any, *args: Any) -> Any:
-        """Calls into Lua from Python and makes sure resulting work is scheduled."""
+        """Calls into Lua from Python and makes sure resulting work is scheduled.
+
+        Raises:
+            InternalError: the arguments do not fit in the state's memory limit, or the
+                state ran out of memory while handling them.
+        """
+        values = [a.encode() if isinstance(a, str) else a for a in args]
+        if self.max_memory:
+            self._check_room(values)
         try:
-            return fn(*(a.encode() if isinstance(a, str) else a for a in args))
+            return fn(*values)
+        except LuaMemoryError:
+            self.engine.collect()
+            raise error_for(
+                "Internal",
+                f"out of memory: the node's Lua memory limit of {format_bytes(self.max_memory)} "
+                "was reached while handing a value to Lua",
+                retryable=False,
+            ) from None
         finally:
             self._wake.set()
+
+    def _check_room(self, values: Sequence[Any]) -> None:
+        """Refuses arguments that cannot be copied into the state within its memory limit.
+
+        Lua copies call arguments outside any protected call, so running out of memory
+        there would abort the whole Python process instead of raising.
+        """
+        size = sum(len(v) for v in values if isinstance(v, bytes))
+        used = self.engine.runtime.get_memory_used() or 0
+        if used + size + ARGUMENT_SLACK > self.max_memory:
+            raise error_for(
+                "Internal",
+                f"out of memory: a value of {format_bytes(size)} does not fit in the node's Lua "
+                f"memory limit of {format_bytes(self.max_memory)} ({format_bytes(used)} in use)",
+                retryable=False,
+            )
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Runs the scheduler and the timer loop until cancelled."""

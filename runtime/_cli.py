@@ -140,7 +140,7 @@ async def _run(args: argparse.Namespace) -> int:
         try:
             entry = registry.require(args.exec_entry, "process.lua", "workflow.lua")
             host = _pick_host(registry, args.host)
-            inputs = [] if args.input is None else [from_json_text(args.input)]
+            inputs = [] if args.input is None else [from_json_text(args.input, source="--input")]
         except OrreryError as exc:
             return _usage(str(exc))
 
@@ -178,7 +178,7 @@ async def _call(args: argparse.Namespace) -> int:
     try:
         registry = load(roots, args.override)
         registry.require(args.entry, "function.lua")
-        values = [from_json_text(a) for a in args.args]
+        values = [from_json_text(a, source=f"argument {i}") for i, a in enumerate(args.args, 1)]
     except OrreryError as exc:
         return _usage(str(exc))
     state_dir = args.state_dir or str(Path(roots[0]) / ".orrery")

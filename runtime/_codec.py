@@ -369,6 +369,13 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text} is out of range for a 64-bit float")
+    return value
+
+
 def from_json_text(text: str, *, source: str | None = None) -> Any:
     """Parse a JSON argument of the CLI (``--input``, ``call`` arguments) into Python values.
 
@@ -380,14 +387,20 @@ def from_json_text(text: str, *, source: str | None = None) -> Any:
         source: what the text is (``"--input"``, ``"argument 2"``), to prefix the message.
 
     Raises:
-        UsageError: the text is not valid JSON; the message gives line and column.
+        UsageError: the text is not valid JSON (the message gives line and column), or
+            holds a value Lua cannot receive (an integer beyond 64 bits, a number that
+            overflows a float, a string with lone surrogates, nesting beyond the limit).
     """
     prefix = f"{source}: " if source else ""
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+        encode(value)  # what Lua cannot receive is refused here, before a node boots
+    except InvalidError as exc:
+        raise UsageError(f"{prefix}{exc.message}") from exc
     except json.JSONDecodeError as exc:
         raise UsageError(
             f"{prefix}invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         ) from exc
     except (ValueError, RecursionError) as exc:
         raise UsageError(f"{prefix}invalid JSON: {exc}") from exc
+    return value

@@ -65,7 +65,8 @@ class LuaEngine:
         host_ops: source and chunk name of the host operations file.
         bridge: Python callables the host operations call (``py.*`` in Lua).
         config: values for the kernel and the host (node name, budgets).
-        max_memory: byte limit for the whole state (0 = unlimited).
+        max_memory: byte limit for the whole state (0 = unlimited). A process whose
+            allocation fails at the limit ends with ``Internal: <entry>: out of memory``.
     """
 
     def __init__(
@@ -87,6 +88,7 @@ class LuaEngine:
         rt = self.runtime
         self._load = rt.eval("load")
         self._empty_env = rt.table()
+        config = {"memory_limit": max_memory, **config}
         lua_config = rt.table_from({k.encode(): _to_lua(v, rt) for k, v in config.items()})
         codec_ctor = self._run_file(lua_file("orrery.runtime", "lua/codec.lua"))
         self.K = self._run_file(

@@ -492,7 +492,7 @@ async def open_node(
     overrides: Sequence[str] = (),
     *,
     state_dir: str | os.PathLike[str] | None = None,
-    max_memory: int = 0,
+    max_memory: int | None = None,
     registry: Registry | None = None,
     control: bool = False,
     tracing: bool | None = None,
@@ -504,6 +504,10 @@ async def open_node(
     with all problems), starts auto-start services in dependency order and
     returns when boot completed. Leaving the block stops every service in
     reverse order, bounded by the node's ``shutdown_timeout``.
+
+    ``max_memory`` is the byte limit of the node's native Lua state; ``None``
+    takes ``lua_memory_limit`` from ``orrery.yaml`` (default 512 MiB), ``0``
+    means no limit (docs/sandbox.md).
 
     With ``control=True`` the node answers ``orrery ps / tree / inspect`` on a Unix
     domain socket in its state dir (docs/observer.md) from before boot until it stops.
@@ -521,6 +525,8 @@ async def open_node(
     if registry is None:
         registry = load(roots, overrides)
     config = registry.config
+    if max_memory is None:
+        max_memory = config.lua_memory_limit
     native = NativeRuntime(config.node_name, max_memory=max_memory)
     for entry in registry.of_kind("process.host"):
         assert isinstance(entry, HostEntry)

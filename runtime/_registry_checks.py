@@ -23,6 +23,7 @@ from ._durations import parse_duration
 from ._errors import Problem
 from ._registry_model import LuaSource
 from ._registry_yaml import describe, item_line, key_line, node_line, to_plain
+from ._sizes import parse_bytes
 
 __all__ = [
     "INVALID",
@@ -385,6 +386,24 @@ def duration(*, positive: bool = False) -> Check:
         if positive and seconds <= 0:
             return scope.report(path, f'must be greater than 0 (got "{value}")', line)
         return seconds
+
+    return check
+
+
+def byte_size() -> Check:
+    """A size in bytes: a non-negative integer or a string such as ``"64MiB"``; to int."""
+
+    def check(scope: Scope, value: Any, path: str, line: int | None) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            if value < 0:
+                return scope.report(path, f"must be at least 0 (got {value})", line)
+            return value
+        if not isinstance(value, str):
+            return expected(scope, 'a size such as "512MiB"', value, path, line)
+        try:
+            return parse_bytes(value)
+        except ValueError as exc:
+            return scope.report(path, str(exc), line)
 
     return check
 

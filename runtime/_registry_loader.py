@@ -22,6 +22,7 @@ from ._registry_checks import (
     Collector,
     FieldSpec,
     Scope,
+    byte_size,
     did_you_mean,
     duration,
     expected,
@@ -336,6 +337,7 @@ _CONFIG_FIELDS = {
     "node_name": FieldSpec(string(nonempty=True)),
     "log_level": FieldSpec(string(choices=("debug", "info", "warn", "warning", "error"))),
     "shutdown_timeout": FieldSpec(duration(positive=True)),
+    "lua_memory_limit": FieldSpec(byte_size()),
 }
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 
 from ._errors import InvalidError, NotFound
+from ._sizes import DEFAULT_LUA_MEMORY_LIMIT
 
 __all__ = [
     "ALWAYS_AVAILABLE",
@@ -452,12 +453,15 @@ class NodeConfig:
         node_name: node component of native PIDs (``$ORRERY_NODE`` or ``"local"`` by default).
         log_level: ``debug``, ``info``, ``warn`` or ``error``.
         shutdown_timeout: seconds a whole-node graceful shutdown may take.
+        lua_memory_limit: byte limit of the node's native Lua state (0 = none); a process
+            whose allocation fails at the limit ends with ``Internal`` (docs/sandbox.md).
         root: the first source root (absolute), when there is one.
     """
 
     node_name: str = "local"
     log_level: str = "info"
     shutdown_timeout: float = 30.0
+    lua_memory_limit: int = DEFAULT_LUA_MEMORY_LIMIT
     root: Path | None = None
 
 

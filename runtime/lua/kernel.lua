@@ -229,6 +229,50 @@ local function budget_hook()
 end
 function K.reset_budget() budget = BUDGET_TICKS end
 
+-------------------------------------------------------------------------------
+-- Memory limit
+-------------------------------------------------------------------------------
+-- The state may have a byte limit (config.memory_limit, 0 = none). When an
+-- allocation fails Lua raises the string "not enough memory" in the running
+-- coroutine. The process whose allocation failed ends with an Internal error
+-- that it cannot catch (the sandbox's pcall re-raises it like the budget
+-- kill). A reserve block, dropped before the kernel records that exit, leaves
+-- the kernel room to work even when the state is full; the process's memory
+-- is then collected and the reserve taken again.
+
+local MEMERR = "not enough memory"
+K.MEMERR = MEMERR
+local MEMORY_LIMIT = config.memory_limit or 0
+local RESERVE_BYTES = config.memory_reserve or 262144
+local reserve = nil
+
+local function take_reserve()
+  if reserve == nil and MEMORY_LIMIT > 0 then
+    local ok, block = pcall(string.rep, "\0", RESERVE_BYTES)
+    if ok then reserve = block end
+  end
+end
+take_reserve()
+
+local function describe_limit()
+  local mib = MEMORY_LIMIT / 1048576
+  if mib >= 1 and mib == math.floor(mib) then return math.tointeger(mib) .. " MiB" end
+  return MEMORY_LIMIT .. " bytes"
+end
+
+-- The error a process gets when the state ran out of memory while it ran.
+function K.memory_error(entry)
+  reserve = nil
+  local limit = MEMORY_LIMIT > 0 and (" (the node's Lua memory limit of " .. describe_limit() .. " was reached)") or ""
+  return new_error("Internal", tostring(entry) .. ": out of memory" .. limit, false)
+end
+
+-- Called after the process whose allocation failed has exited.
+function K.memory_recovered()
+  collectgarbage("collect")
+  take_reserve()
+end
+
 function K.arm(thread)
   sethook(thread, budget_hook, "", HOOK_COUNT)
 end
@@ -882,7 +926,10 @@ local function step(proc)
     if proc.status == "dead" then break end
     if not ok then
       local err
-      if r1 == KILL then
+      local memory = r1 == MEMERR or (r1 == KILL and proc.killed == "memory")
+      if memory then
+        err = K.memory_error(proc.entry)
+      elseif r1 == KILL then
         if proc.killed == "budget" then
           err = new_error("Internal", proc.entry .. ": step budget exceeded (a loop that never waits?)")
         else
@@ -892,6 +939,10 @@ local function step(proc)
         err = with_location(proc, r1)
       end
       K.exit(proc, {error = err})
+      if memory then
+        cr = nil   -- drop the last reference to the failed coroutine first
+        K.memory_recovered()
+      end
       break
     elseif co_status(cr.co) == "dead" then
       kthreads[cr.co] = nil

@@ -51,10 +51,17 @@ end
 
 -- Kill-aware protected calls --------------------------------------------------
 
+local MEMERR = K.MEMERR
+
 local function reraise_if_killed(ok, ...)
   if not ok then
     local proc = K.current()
-    if (proc and proc.killed) or (...) == KILL then error(KILL, 0) end
+    local e = (...)
+    if e == MEMERR and proc then
+      -- the state ran out of memory while this process ran: the process ends
+      proc.killed = proc.killed or "memory"
+    end
+    if (proc and proc.killed) or e == KILL then error(KILL, 0) end
   end
   return ok, ...
 end

@@ -1,0 +1,119 @@
+"""Adversarial sandbox suite: escape attempts that must all fail (docs/sandbox.md).
+
+Each attempt in ``apps/escape/attempts.lua`` runs as a real process between a long-lived
+neighbour and a fresh probe process. An attempt returns what it reached (a string) or
+nothing; raising counts as a refusal. Whatever it does, the neighbour must keep answering
+and both the neighbour and a process started afterwards must see an intact world: the same
+string methods, libraries, modules and no globals leaked from the attempt.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orrery
+import pytest
+
+APP = Path(__file__).parent / "apps" / "escape"
+
+ATTEMPTS = [
+    "bytecode_dump",
+    "bytecode_through_string_methods",
+    "close_metamethod_loops",
+    "collectgarbage_via_require",
+    "deep_recursion",
+    "deep_table_into_send",
+    "env_metatable",
+    "env_metatable_index_write",
+    "forge_channel_and_messages",
+    "forge_error_object",
+    "gc_finalisers",
+    "huge_format",
+    "huge_string_rep",
+    "io_and_friends",
+    "metamethods_that_raise",
+    "metamethods_that_yield",
+    "module_metatables",
+    "module_writes",
+    "os_date_formats",
+    "os_functions",
+    "pack_and_unpack",
+    "package_loaded_through_require_upvalues",
+    "python_eval_via_string_methods",
+    "python_globals",
+    "python_require",
+    "raise_runtime_object",
+    "raise_table_with_metatable",
+    "random_seeding",
+    "resume_kernel_coroutine",
+    "resume_spawned_coroutine",
+    "runtime_object_writes",
+    "set_globals",
+    "spin_loop",
+    "string_library_writes",
+    "string_metatable",
+    "string_metatable_via_rawget",
+    "table_functions_on_shared_tables",
+    "walk_globals_and_modules",
+    "walk_runtime_objects",
+    "xpcall_handlers",
+    "yield_through_user_coroutines",
+]
+
+#: What every process sees when nothing leaked (procs.lua: fingerprint).
+INTACT = {
+    "upper": "ABC",
+    "string_upper": "ABC",
+    "rep": "abab",
+    "format": "7-x",
+    "len": 4,
+    "concat": "1,2",
+    "pi": True,
+    "floor": 2,
+    "tostring": "12",
+    "no_leaks": True,
+    "string_mt": "string",
+    "base": "function" * 5,
+    "removed": "nil" * 7,
+    "os_time": "integer",
+    "modules": "function" * 3,
+    "channel": "c",
+    "error_kind": "NotFound",
+    "sorted": "123",
+}
+
+
+def _assert_refused(outcome: dict[str, Any], entry: str = "t.escape:attempt") -> None:
+    if "failed" in outcome:  # the attempt's process was stopped (budget): an Internal error
+        assert outcome["failed"].startswith(f"Internal: {entry}: ")
+        return
+    assert outcome["escaped"] is False, outcome["escaped"]
+    error = outcome.get("error")
+    if error is not None:  # a refusal must say what was refused, in Lua terms
+        assert error.strip()
+        assert "Traceback" not in error
+
+
+async def test_the_attempt_list_is_every_attempt_in_the_lua_file() -> None:
+    """The suite runs every attempt written in attempts.lua (so the count is honest)."""
+    async with orrery.open_node([APP]) as node:
+        assert await node.call("t.escape:attempt_names") == sorted(ATTEMPTS)
+
+
+@pytest.mark.parametrize("name", ATTEMPTS)
+async def test_an_escape_attempt_fails_and_leaves_its_neighbours_intact(name: str) -> None:
+    """The attempt gains nothing; the neighbour answers; no process sees a changed world."""
+    async with orrery.open_node([APP]) as node:
+        result = await node.call("t.escape:cases", name)
+        # the node still serves calls, and a function entry cannot escape either
+        try:
+            fn = await node.call("t.escape:attempt_fn", name)
+        except orrery.errors.InternalError as exc:
+            fn = {"failed": f"Internal: {exc.message}"}
+    _assert_refused(result["outcome"])
+    assert result["pongs"] == [1, 2]
+    assert result["neighbour"] == "stopped"
+    assert result["same_in_neighbour"] == INTACT
+    assert result["fresh"] == INTACT
+    _assert_refused(fn, "t.escape:attempt_fn")
