@@ -8,7 +8,13 @@ or without pytest. See docs/testing.md.
 
 from __future__ import annotations
 
+from ..hosts.temporal._replay import ReplayOutcome as ReplayOutcome
 from ..runtime._errors import ExpectationFailed as ExpectationFailed
+from ._histories import assert_replays as assert_replays
+from ._histories import fetch_histories as fetch_histories
+from ._histories import load_histories as load_histories
+from ._histories import replay_histories as replay_histories
+from ._histories import save_histories as save_histories
 from ._nodes import open_test_node as open_test_node
 from ._nodes import test_overrides as test_overrides
 from ._probe import Probe as Probe
@@ -17,7 +23,13 @@ from ._temporal import TemporalTestServer as TemporalTestServer
 __all__ = [
     "ExpectationFailed",
     "Probe",
+    "ReplayOutcome",
     "TemporalTestServer",
+    "assert_replays",
+    "fetch_histories",
+    "load_histories",
     "open_test_node",
+    "replay_histories",
+    "save_histories",
     "test_overrides",
 ]
