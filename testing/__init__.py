@@ -15,8 +15,8 @@ from ._histories import fetch_histories as fetch_histories
 from ._histories import load_histories as load_histories
 from ._histories import replay_histories as replay_histories
 from ._histories import save_histories as save_histories
+from ._nodes import node_overrides as node_overrides
 from ._nodes import open_test_node as open_test_node
-from ._nodes import test_overrides as test_overrides
 from ._probe import Probe as Probe
 from ._temporal import TemporalTestServer as TemporalTestServer
 
@@ -28,8 +28,8 @@ __all__ = [
     "assert_replays",
     "fetch_histories",
     "load_histories",
+    "node_overrides",
     "open_test_node",
     "replay_histories",
     "save_histories",
-    "test_overrides",
 ]

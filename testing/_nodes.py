@@ -31,7 +31,7 @@ def _as_list(roots: Roots) -> list[str | os.PathLike[str]]:
 FAST_STOP = "100ms"
 
 
-def test_overrides(
+def node_overrides(
     roots: Roots,
     overrides: Sequence[str] = (),
     *,
@@ -102,7 +102,7 @@ async def open_test_node(
         task_queue: the task queue on ``temporal``; a fresh ``orrery-test-<n>`` when None.
         fast_stop: processes still running at the end are cancelled and, after
             100 ms, terminated; ``False`` keeps the hosts' own ``stop_timeout``
-            (see :func:`test_overrides`).
+            (see :func:`node_overrides`).
 
     Yields:
         The running node.
@@ -118,7 +118,7 @@ async def open_test_node(
     if temporal is not None:
         address = temporal.address
         queue = task_queue or f"orrery-test-{os.getpid()}-{next(_queues)}"
-    overrides = test_overrides(
+    overrides = node_overrides(
         roots, overrides, fast_stop=fast_stop, address=address, task_queue=queue
     )
     with tempfile.TemporaryDirectory(prefix="orrery-test-") as scratch:
