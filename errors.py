@@ -10,6 +10,7 @@ from .runtime._errors import KINDS as KINDS
 from .runtime._errors import AlreadyExists as AlreadyExists
 from .runtime._errors import Canceled as Canceled
 from .runtime._errors import Conflict as Conflict
+from .runtime._errors import ExpectationFailed as ExpectationFailed
 from .runtime._errors import InternalError as InternalError
 from .runtime._errors import InvalidError as InvalidError
 from .runtime._errors import NodeNotRunning as NodeNotRunning
@@ -31,6 +32,7 @@ __all__ = [
     "AlreadyExists",
     "Canceled",
     "Conflict",
+    "ExpectationFailed",
     "InternalError",
     "InvalidError",
     "NodeNotRunning",

@@ -146,6 +146,16 @@ class NondeterminismError(OrreryError):
     default_kind = INTERNAL
 
 
+class ExpectationFailed(OrreryError, AssertionError):
+    """A test expectation of :mod:`orrery.testing` was not met.
+
+    It is an :class:`AssertionError` too, so pytest reports it as a plain test
+    failure; the message says what was expected and what arrived instead.
+    """
+
+    default_kind = UNKNOWN
+
+
 _BY_KIND: dict[str, type[OrreryError]] = {
     cls.default_kind: cls
     for cls in (

@@ -3,40 +3,21 @@
 Each case names the app directories it loads (the shared ``base-*`` folders plus
 its own) and the entry it calls. The ``host`` fixture selects where processes
 run; the Temporal host joins the parametrisation when it exists, and cases
-that make sense on both hosts must give the same result on both.
+that make sense on both hosts must give the same result on both. Temporal
+cases share the session server of orrery's pytest plugin (``temporal_server``,
+with the ``CustomerId`` search attribute from pyproject's ini options).
 """
 
 from __future__ import annotations
 
-import asyncio
 import itertools
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from orrery.hosts.temporal._devserver import DevServer
 
 APPS = Path(__file__).parent / "apps"
 
 HOSTS = ["native", "temporal"]
-
-
-@pytest.fixture(scope="session")
-def temporal_server() -> Iterator[str]:
-    """One real Temporal dev server for the whole test session (in memory)."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    server = DevServer(search_attributes={"CustomerId": "keyword"})
-    asyncio.run_coroutine_threadsafe(server.start(), loop).result(timeout=60)
-    try:
-        yield server.address
-    finally:
-        asyncio.run_coroutine_threadsafe(server.stop(), loop).result(timeout=60)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=10)
-        loop.close()
 
 
 _queues = itertools.count(1)
@@ -48,8 +29,8 @@ def host(request: pytest.FixtureRequest) -> str:
     if request.param == "temporal":
         from ._support import use_temporal_server
 
-        address = request.getfixturevalue("temporal_server")
-        use_temporal_server(address, f"conformance-{next(_queues)}")
+        server = request.getfixturevalue("temporal_server")  # orrery.testing's session server
+        use_temporal_server(server.address, f"conformance-{next(_queues)}")
     return request.param
 
 

@@ -1,0 +1,3 @@
+return function(name, order)
+  return name .. ":" .. order
+end

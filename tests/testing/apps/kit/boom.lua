@@ -1,0 +1,4 @@
+local function main(why)
+  error(why)
+end
+return {main = main}
