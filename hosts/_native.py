@@ -667,6 +667,18 @@ class NativeRuntime:
         ns = None if deadline is None else round(deadline * 1e9)
         _raise(self._lua(self.H.ext_cancel, dest, reason, ns, sender))
 
+    def mailbox_stats(self, pid: str) -> dict[str, Any] | None:
+        """Counts of a bounded mailbox, or ``None`` (unbounded or not alive).
+
+        Returns:
+            ``{"default": stats, "topics": {topic: stats}}`` where stats is
+            ``{"queued", "dropped", "capacity", "blocked"}`` (messages waiting, messages
+            dropped so far, the bound, senders waiting for room); ``"default"`` is
+            missing when only topics are bounded.
+        """
+        data = self._lua(self.H.ext_mailbox_stats, pid)
+        return decode(data) if data is not None else None
+
     def lookup(self, name: str) -> str | None:
         """The PID registered under ``name``, or None."""
         return _text(self._lua(self.H.ext_lookup, name))

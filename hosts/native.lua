@@ -174,9 +174,10 @@ function H.send(dest, topic, n, ...)
       if not c then return nil, err end
       data = data_of(c)
     end
-    K.deliver(target, K.new_message(topic, from, data))
-    if trace then trace("send", from, target.pid, topic) end
-    return true
+    -- a bounded mailbox may block this sender, drop, or refuse (docs/mailboxes.md)
+    local ok, err = K.offer(target, K.new_message(topic, from, data), true)
+    if ok and trace then trace("send", from, target.pid, topic) end
+    return ok, err
   end
   local values = {...}
   local ok, err = remote_op("send", {dest = target, topic = topic, values = values, n = n, from = from})
@@ -461,7 +462,9 @@ local function deliver_startup(proc, messages, from)
     local m = messages[i]
     local c, err = copy_values(m[2], "startup message")
     if not c then return nil, err end
-    K.deliver(proc, K.new_message(m[1], from, data_of(c)))
+    -- the spawner never waits for room: "block" refuses like "fail"
+    local ok, oerr = K.offer(proc, K.new_message(m[1], from, data_of(c)), false)
+    if not ok then return nil, oerr end
   end
   return true
 end
@@ -500,8 +503,17 @@ local function spawn_local(spec, me)
   end
   local args, err = copy_values(spec.args, "cannot pass argument")
   if not args then return nil, err end
+  -- a spawn option replaces the entry's mailbox setting as a whole
+  local mailbox = def.mailbox
+  local opt = spec.options and spec.options.mailbox
+  if opt ~= nil then
+    local why
+    mailbox, why = K.mailbox_config(opt, "spawn option mailbox")
+    if not mailbox then return nil, Invalid(why) end
+  end
   local pid = new_pid(host)
   local proc = K.new_process(pid, spec.entry, host, args, spec.ctx)
+  if mailbox then K.set_mailbox(proc, mailbox) end
   procs[pid] = proc
   h.count = h.count + 1
   if name then
@@ -756,8 +768,17 @@ function H.ext_send(dest, topic, from, values_bytes)
   if not kind then return fail(target) end
   if kind == "remote" then return false, "Invalid", "remote destination" end
   local vals = decode_args(values_bytes)
-  K.deliver(target, K.new_message(topic, from, data_of(vals)))
+  -- Python callers and other hosts cannot wait inside Lua: "block" refuses like "fail"
+  local ok, err = K.offer(target, K.new_message(topic, from, data_of(vals)), false)
+  if not ok then return fail(err) end
   return true
+end
+
+-- Queued / dropped / blocked counts of a bounded mailbox (encoded), or nil.
+function H.ext_mailbox_stats(pid)
+  local p = procs[pid]
+  local stats = p and K.mailbox_stats(p)
+  return stats and codec.encode(stats) or nil
 end
 
 -- Delivers an event table (encoded) to a native process, for other hosts.

@@ -113,9 +113,13 @@ local function build_spec(st, id, host, args, fn)
   if host == "" then return nil, Invalid("process." .. fn .. ": empty host") end
   local options = st.options
   if options then
-    for k in pairs(options) do
-      if not is_workflow_option(k) then
-        return nil, Invalid("unknown spawn option \"" .. tostring(k) .. "\" (only workflow.* / temporal.workflow.* keys are accepted)")
+    for k, v in pairs(options) do
+      if k == "mailbox" then
+        -- the bounds apply where the host keeps the mailbox in memory (docs/mailboxes.md)
+        local cfg, why = K.mailbox_config(v, "spawn option mailbox")
+        if not cfg then return nil, Invalid(why) end
+      elseif not is_workflow_option(k) then
+        return nil, Invalid("unknown spawn option \"" .. tostring(k) .. "\" (accepted: mailbox, workflow.* and temporal.workflow.* keys)")
       end
     end
   end

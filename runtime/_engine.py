@@ -105,11 +105,17 @@ class LuaEngine:
             lua_file("orrery.runtime", "lua/sandbox.lua"), self.K, self.H, modules, lua_config
         )
         self._define = rt.eval(
-            """function(K, id, factory, method, kind, chunkname, ...)
+            """function(K, id, factory, method, kind, chunkname, mailbox, ...)
                  local allowed = {}
                  for i = 1, select('#', ...) do allowed[(select(i, ...))] = true end
+                 local mb
+                 if mailbox then
+                   local why
+                   mb, why = K.mailbox_config(mailbox, id .. ": mailbox")
+                   if not mb then return why end
+                 end
                  K.define_entry(id, {id = id, factory = factory, method = method, kind = kind,
-                                     chunkname = chunkname, allowed = allowed})
+                                     chunkname = chunkname, allowed = allowed, mailbox = mb})
                end"""
         )
         self._check = rt.eval(
@@ -234,15 +240,19 @@ class LuaEngine:
         if problem is not None:
             raise error_for("Invalid", problem.render())
         modules = [m.encode() for m in entry.modules]
-        self._define(
+        mailbox = entry.mailbox.as_setting() if entry.mailbox is not None else None
+        problem_text = self._define(
             self.K,
             entry.id.encode(),
             factory,
             entry.method.encode(),
             entry.kind.encode(),
             ("@" + entry.source.display).encode(),
+            _to_lua(mailbox, self.runtime) if mailbox is not None else None,
             *modules,
         )
+        if problem_text is not None:  # pragma: no cover - the registry validated it
+            raise error_for("Invalid", problem_text.decode(errors="replace"))
 
     def memory_used(self) -> int:
         """Bytes currently allocated by the Lua state."""

@@ -26,6 +26,7 @@ from ._registry_checks import (
     unsupported,
 )
 from ._registry_fields import input_values, lifecycle, lua_meta, lua_source, modules
+from ._registry_mailbox import mailbox, no_mailbox
 from ._registry_model import (
     Entry,
     HostEntry,
@@ -77,6 +78,9 @@ def _lua_fields(kind: str) -> dict[str, FieldSpec]:
     }
     if kind == "function.lua":
         fields["pool"] = FieldSpec(ignored(mapping()))
+        fields["mailbox"] = FieldSpec(no_mailbox(kind))
+    else:
+        fields["mailbox"] = FieldSpec(mailbox)
     return fields
 
 

@@ -207,6 +207,53 @@ class Entry:
         return hash(self.id)
 
 
+#: Overflow policies of a bounded mailbox (docs/mailboxes.md).
+OVERFLOW_POLICIES: tuple[str, ...] = ("block", "drop_newest", "drop_oldest", "fail")
+
+
+@attrs.frozen
+class MailboxBound:
+    """One bound of a mailbox: how many messages may wait, and what happens beyond.
+
+    Attributes:
+        capacity: maximum messages queued and not yet received (at least 1).
+        overflow: one of :data:`OVERFLOW_POLICIES`.
+    """
+
+    capacity: int
+    overflow: str
+
+
+@attrs.frozen
+class MailboxSpec:
+    """The ``mailbox`` block of a ``process.lua`` / ``workflow.lua`` entry ([extended]).
+
+    Each message counts against its topic's bound when the topic is listed in ``topics``,
+    else against the process bound (``capacity``); without either it is unbounded.
+
+    Attributes:
+        capacity: bound for messages of unlisted topics; ``None`` = unbounded.
+        overflow: policy of that bound, and default policy of the topic bounds.
+        topics: topic -> its own bound.
+    """
+
+    capacity: int | None = None
+    overflow: str = "block"
+    topics: Mapping[str, MailboxBound] = attrs.field(factory=lambda: MappingProxyType({}))
+
+    def as_setting(self) -> dict[str, Any]:
+        """The setting in the form a Lua spawn option takes (``process.with_options``)."""
+        out: dict[str, Any] = {"overflow": self.overflow}
+        if self.capacity is not None:
+            out["capacity"] = self.capacity
+        if self.topics:
+            out["topics"] = {
+                topic: {"capacity": bound.capacity, "overflow": bound.overflow}
+                for topic, bound in self.topics.items()
+            }
+        return out
+
+
 @attrs.frozen(unsafe_hash=False)
 class LuaEntry(Entry):
     """A ``process.lua``, ``workflow.lua`` or ``function.lua`` entry (registry.md §5.1-§5.3).
@@ -219,6 +266,8 @@ class LuaEntry(Entry):
         workflow_worker: ``meta.temporal.workflow.worker``, resolved to a full ID.
         workflow_name: ``meta.temporal.workflow.name``; ``None`` means the entry ID.
         activity_worker: ``meta.temporal.activity.worker``, resolved to a full ID.
+        mailbox: the mailbox bounds of processes spawned from the entry; ``None`` =
+            unbounded (``process.lua`` / ``workflow.lua`` only).
     """
 
     __hash__ = Entry.__hash__
@@ -229,6 +278,7 @@ class LuaEntry(Entry):
     workflow_worker: str | None = None
     workflow_name: str | None = None
     activity_worker: str | None = None
+    mailbox: MailboxSpec | None = None
 
 
 @attrs.frozen(unsafe_hash=False)

@@ -46,6 +46,8 @@ def normalise(options: dict[str, Any] | None, scope: str) -> dict[str, Any]:
             legacy[key[len("temporal.workflow.") :]] = value
         elif key.startswith("workflow."):
             out[key[len("workflow.") :]] = value
+        elif key == "mailbox":
+            continue  # a workflow's mailbox is its history: unbounded (docs/mailboxes.md)
         else:
             raise InvalidError(f"unknown spawn option {key!r}")
     merged = {**legacy, **out}

@@ -22,6 +22,7 @@ local setmetatable, getmetatable, type, next, error, tostring, select, rawget, r
   setmetatable, getmetatable, type, next, error, tostring, select, rawget, rawset, pcall
 local pack, unpack, concat = table.pack, table.unpack, table.concat
 local mtype = math.type
+local byte = string.byte
 
 local K = {}
 
@@ -384,6 +385,12 @@ local function chan_put(ch, v)
 end
 K.chan_put = chan_put
 
+-- Bounded mailboxes (section "Bounded mailboxes" below): a message counted
+-- against a mailbox bound waits in a box; subscription channels of a bounded
+-- process (ch.mb) unbox on receive.
+local BOX_MT = {__metatable = "box"}
+local consume_box   -- forward: box -> the value to hand out
+
 -- Non-blocking receive: returns true, value, ok when it completed.
 local function try_recv(ch)
   if ch.bt >= ch.bh then
@@ -391,6 +398,13 @@ local function try_recv(ch)
     local v = ch.buf[h]
     ch.buf[h] = nil
     ch.bh = h + 1
+    if ch.mb and rawmt(v) == BOX_MT then
+      if not v.live then             -- dropped by drop_oldest: skip it
+        ch.dead = ch.dead - 1
+        return try_recv(ch)
+      end
+      v = consume_box(v)
+    end
     local s = take_send(ch)          -- a blocked sender moves into the buffer
     if s then
       local t = ch.bt + 1
@@ -692,25 +706,50 @@ K.EXIT, K.LINK_DOWN, K.CANCEL = EXIT, LINK_DOWN, CANCEL
 
 local fail_linked   -- forward
 
+-- Puts a box into a subscription channel: handed out (and uncounted) when a
+-- receiver waits, else buffered where drop_oldest can find it.
+local function sub_put(ch, box)
+  local e = take_recv(ch)
+  if e then return complete(e.w, ch, consume_box(box), true) end
+  box.where = ch
+  local t = ch.bt + 1
+  ch.bt = t
+  ch.buf[t] = box
+end
+
 -- Tries to hand one mailbox item to a subscription. Events are plain tables
--- with a `kind` field; messages are message objects.
+-- with a `kind` field; messages are message objects, or boxes holding one.
 local function try_deliver(proc, item)
+  local box
+  if rawmt(item) == BOX_MT then box = item; item = box.m end
   if rawmt(item) == MSG_MT then
     local topic = item[MT]
     local listens = proc.listens
     local ch = listens and listens[topic]
+    local v = item
     if ch then
-      if proc.listen_msg[topic] then chan_put(ch, item) else chan_put(ch, item[MD]) end
-      return true
+      if not proc.listen_msg[topic] then v = item[MD] end
+    else
+      ch = proc.inbox
+      if not ch then return false end
     end
-    if proc.inbox then chan_put(proc.inbox, item); return true end
-    return false
+    if box then box.v = v; sub_put(ch, box) else chan_put(ch, v) end
+    return true
   end
   if proc.events then chan_put(proc.events, item); return true end
   return false
 end
 
--- Delivers a message or event to a live process. Returns false when dead.
+local function queue_pending(proc, item)
+  local p = proc.pending
+  if not p then p = {h = 1, t = 0}; proc.pending = p end
+  local t = p.t + 1
+  p.t = t
+  p[t] = item
+end
+
+-- Delivers a message or event to a live process, without any mailbox bound
+-- (events, and hosts that do not bound mailboxes). Returns false when dead.
 function K.deliver(proc, item)
   if proc.status == "dead" then return false end
   if rawmt(item) == nil and item.kind == LINK_DOWN and not proc.trap_links then
@@ -721,13 +760,7 @@ function K.deliver(proc, item)
     proc.external(proc, item)
     return true
   end
-  if not try_deliver(proc, item) then
-    local p = proc.pending
-    if not p then p = {h = 1, t = 0}; proc.pending = p end
-    local t = p.t + 1
-    p.t = t
-    p[t] = item
-  end
+  if not try_deliver(proc, item) then queue_pending(proc, item) end
   return true
 end
 
@@ -738,7 +771,9 @@ local function flush_pending(proc)
   local keep = {h = 1, t = 0}
   for i = p.h, p.t do
     local item = p[i]
-    if not try_deliver(proc, item) then
+    if rawmt(item) == BOX_MT and not item.live then
+      proc.pdead = proc.pdead - 1           -- dropped by drop_oldest
+    elseif not try_deliver(proc, item) then
       keep.t = keep.t + 1
       keep[keep.t] = item
     end
@@ -746,13 +781,290 @@ local function flush_pending(proc)
   proc.pending = keep.t > 0 and keep or nil
 end
 
+-------------------------------------------------------------------------------
+-- Bounded mailboxes ([extended]; docs/mailboxes.md)
+-------------------------------------------------------------------------------
+-- proc.mb = {default = scope | nil, topics = {topic -> scope} | nil}
+-- scope  = {cap, policy, n, dropped, waiters queue (wq, wh, wt),
+--           order queue of boxes for drop_oldest (oq, oh, ot)}
+--
+-- Each message is counted against exactly one scope: its topic's when the
+-- topic is listed, else the default one (none: unbounded). A counted message
+-- waits in a box {m, sc, live, v, where} in proc.pending or in a subscription
+-- buffer (where = that channel, false = pending) until it is handed out.
+-- Invariants: sc.n = number of live boxes of sc; a block scope has waiters
+-- only while it is full; proc.pdead / ch.dead count dead boxes (dropped by
+-- drop_oldest) still sitting in pending / in ch's buffer.
+
+local POLICIES = {block = true, drop_newest = true, drop_oldest = true, fail = true}
+local POLICY_LIST = "block, drop_newest, drop_oldest or fail"
+
+-- Checks one bound; returns {cap, policy} (either may be nil) or nil, message.
+local function check_bound(t, path, is_topic)
+  if type(t) ~= "table" then return nil, path .. " must be a table, got " .. type(t) end
+  for k in next, t do
+    if k ~= "capacity" and k ~= "overflow" and (is_topic or k ~= "topics") then
+      return nil, path .. ": unknown field \"" .. tostring(k) .. "\" (known: capacity, overflow" ..
+        (is_topic and ")" or ", topics)")
+    end
+  end
+  local cap, policy = rawget(t, "capacity"), rawget(t, "overflow")
+  if cap ~= nil and (mtype(cap) ~= "integer" or cap < 1) then
+    return nil, path .. ".capacity must be an integer of at least 1, got " .. tostring(cap)
+  end
+  if policy ~= nil and not POLICIES[policy] then
+    return nil, path .. ".overflow must be " .. POLICY_LIST .. ", got " .. tostring(policy)
+  end
+  if is_topic and cap == nil then return nil, path .. ".capacity is required" end
+  return {cap = cap, policy = policy}
+end
+
+-- Validates a mailbox setting {capacity, overflow, topics = {t = {capacity, overflow}}}.
+-- Returns the normalised config {default = {cap, policy}, topics = {t = {cap, policy}}}
+-- or nil, message (the message names the field under `path`). A topic without
+-- an overflow inherits the mailbox's; the mailbox's defaults to "block".
+function K.mailbox_config(t, path)
+  local top, why = check_bound(t, path, false)
+  if not top then return nil, why end
+  local policy = top.policy or "block"
+  local cfg = {}
+  if top.cap then cfg.default = {cap = top.cap, policy = policy} end
+  local topics = rawget(t, "topics")
+  if topics ~= nil then
+    if type(topics) ~= "table" then return nil, path .. ".topics must be a table, got " .. type(topics) end
+    cfg.topics = {}
+    for topic, raw in next, topics do
+      local tpath = path .. ".topics." .. tostring(topic)
+      if type(topic) ~= "string" or topic == "" or byte(topic, 1) == 64 then
+        return nil, tpath .. ": topics are non-empty strings not starting with @"
+      end
+      local b, terr = check_bound(raw, tpath, true)
+      if not b then return nil, terr end
+      cfg.topics[topic] = {cap = b.cap, policy = b.policy or policy}
+    end
+  end
+  if not cfg.default and not (cfg.topics and next(cfg.topics)) then
+    return nil, path .. " needs a capacity or topics (leave it out for an unbounded mailbox)"
+  end
+  return cfg
+end
+
+local function new_scope(b)
+  return {cap = b.cap, policy = b.policy, n = 0, dropped = 0,
+          wq = {}, wh = 1, wt = 0, oq = {}, oh = 1, ot = 0}
+end
+
+-- Bounds the mailbox of a new process; cfg as returned by K.mailbox_config.
+function K.set_mailbox(proc, cfg)
+  local mb = {}
+  if cfg.default then mb.default = new_scope(cfg.default) end
+  if cfg.topics then
+    mb.topics = {}
+    for topic, b in next, cfg.topics do mb.topics[topic] = new_scope(b) end
+  end
+  proc.mb = mb
+  proc.pdead = 0
+end
+
+-- Copies a buffer or pending queue without its dead boxes; returns it and its length.
+local function compact(q, h, t)
+  local out, n = {}, 0
+  for i = h, t do
+    local v = q[i]
+    if not (rawmt(v) == BOX_MT and not v.live) then n = n + 1; out[n] = v end
+  end
+  return out, n
+end
+
+-- Drops the oldest live message of a drop_oldest scope of proc.
+local function evict(sc, proc)
+  local oq, h = sc.oq, sc.oh
+  while h <= sc.ot do
+    local box = oq[h]
+    oq[h] = nil
+    h = h + 1
+    if box.live then
+      box.live, box.m, box.v = false, nil, nil
+      sc.n = sc.n - 1
+      sc.dropped = sc.dropped + 1
+      local ch = box.where
+      if ch then
+        ch.dead = ch.dead + 1
+        if ch.dead > 32 and ch.dead * 2 > ch.bt - ch.bh + 1 then
+          ch.buf, ch.bt = compact(ch.buf, ch.bh, ch.bt)
+          ch.bh, ch.dead = 1, 0
+        end
+      else
+        proc.pdead = proc.pdead + 1
+        local p = proc.pending
+        if p and proc.pdead > 32 and proc.pdead * 2 > p.t - p.h + 1 then
+          local q, n = compact(p, p.h, p.t)
+          q.h, q.t = 1, n
+          proc.pending = n > 0 and q or nil
+          proc.pdead = 0
+        end
+      end
+      break
+    end
+  end
+  sc.oh = h
+end
+
+-- Counts msg against sc and delivers or queues it.
+local function store(proc, sc, msg)
+  local box = setmetatable({m = msg, sc = sc, live = true, v = nil, where = false}, BOX_MT)
+  sc.n = sc.n + 1
+  if not try_deliver(proc, box) then queue_pending(proc, box) end
+  if box.live and sc.policy == "drop_oldest" then
+    local t = sc.ot + 1
+    sc.ot = t
+    sc.oq[t] = box
+    if t - sc.oh > 2 * sc.cap + 32 then       -- received boxes pile up behind a stuck one
+      local q, n = compact(sc.oq, sc.oh, t)
+      sc.oq, sc.oh, sc.ot = q, 1, n
+    end
+  end
+end
+
+-- Lets blocked senders of a block scope in, in arrival order, while there is room.
+local function refill(sc)
+  while sc.n < sc.cap and sc.wh <= sc.wt do
+    local h = sc.wh
+    local w = sc.wq[h]
+    sc.wq[h] = nil
+    sc.wh = h + 1
+    if w.cr.proc.status ~= "dead" then
+      store(w.target, sc, w.msg)
+      wake(w.cr, true)
+    end
+  end
+end
+
+consume_box = function(box)
+  local sc = box.sc
+  box.live = false
+  sc.n = sc.n - 1
+  local v = box.v
+  box.m, box.v = nil, nil
+  if sc.policy == "drop_oldest" then
+    local oq, h = sc.oq, sc.oh
+    while h <= sc.ot and not oq[h].live do oq[h] = nil; h = h + 1 end
+    sc.oh = h
+  elseif sc.wh <= sc.wt then
+    refill(sc)
+  end
+  return v
+end
+
+-- A closed subscription no longer counts: its buffered messages stay
+-- receivable from the closed channel, outside the bound.
+local function release_channel(ch)
+  local out, n = {}, 0
+  local buf = ch.buf
+  for i = ch.bh, ch.bt do
+    local v = buf[i]
+    if rawmt(v) == BOX_MT then
+      if v.live then n = n + 1; out[n] = consume_box(v) end
+    else
+      n = n + 1; out[n] = v
+    end
+  end
+  ch.buf, ch.bh, ch.bt, ch.dead, ch.mb = out, 1, n, 0, nil
+end
+
+-- Whether a message of `topic` would be handed to a waiting receiver at once.
+local function receiver_waiting(proc, topic)
+  local ch = proc.listens and proc.listens[topic] or proc.inbox
+  if not ch or ch.bt >= ch.bh then return false end
+  return (live_entry(ch.rq, ch.rh, ch.rt)) ~= nil
+end
+
+local function full_error(proc, sc, topic, why)
+  local scope = proc.mb.default == sc and "" or " for topic \"" .. topic .. "\""
+  return new_error("RateLimited", "the mailbox of " .. proc.pid .. " is full" .. scope .. " (" ..
+    sc.cap .. " messages queued)" .. why, true, {pid = proc.pid, topic = topic, capacity = sc.cap})
+end
+
+-- Sends message `msg` to live process `proc` under its mailbox bound. Returns
+-- true when the message was accepted (queued, or dropped by a drop policy) or
+-- nil, err: RateLimited (policy fail, or block when the sender cannot wait),
+-- NotFound (the receiver ended while the sender was blocked). `can_block`:
+-- the sender is a process coroutine that may be suspended.
+function K.offer(proc, msg, can_block)
+  local mb = proc.mb
+  local topic = msg[MT]
+  local sc = mb and (mb.topics and mb.topics[topic] or mb.default)
+  if not sc or proc.status == "dead" or receiver_waiting(proc, topic) then
+    K.deliver(proc, msg)
+    return true
+  end
+  if sc.n >= sc.cap or sc.wh <= sc.wt then
+    local policy = sc.policy
+    if policy == "drop_newest" then
+      sc.dropped = sc.dropped + 1
+      return true
+    elseif policy == "drop_oldest" then
+      evict(sc, proc)
+    elseif policy == "block" and can_block and current_cr() then
+      local cr = current_cr()
+      local t = sc.wt + 1
+      sc.wt = t
+      sc.wq[t] = {cr = cr, target = proc, msg = msg}
+      if block(cr, true) then return true end
+      return nil, new_error("NotFound", "process " .. proc.pid ..
+                            " ended while the sender waited for room in its mailbox")
+    else
+      return nil, full_error(proc, sc, topic, policy == "block" and "; this sender cannot wait" or "")
+    end
+  end
+  store(proc, sc, msg)
+  return true
+end
+
+-- Releases the senders blocked on a process that ended (their sends fail).
+local function release_senders(proc)
+  local function each(sc)
+    for i = sc.wh, sc.wt do
+      local w = sc.wq[i]
+      if w.cr.proc.status ~= "dead" then wake(w.cr, false) end
+    end
+    sc.wq, sc.wh, sc.wt = {}, 1, 0
+  end
+  local mb = proc.mb
+  if mb.default then each(mb.default) end
+  if mb.topics then for _, sc in next, mb.topics do each(sc) end end
+end
+
+-- Per scope: {queued, dropped, capacity, blocked} as
+-- {default = stats | nil, topics = {topic -> stats}}; nil when unbounded.
+function K.mailbox_stats(proc)
+  local mb = proc.mb
+  if not mb then return nil end
+  local function one(sc)
+    return {queued = sc.n, dropped = sc.dropped, capacity = sc.cap, blocked = sc.wt - sc.wh + 1}
+  end
+  local out = {topics = {}}
+  if mb.default then out.default = one(mb.default) end
+  if mb.topics then for t, sc in next, mb.topics do out.topics[t] = one(sc) end end
+  return out
+end
+
+-- A subscription channel of proc; a bounded process's unbox on receive.
+local function sub_channel(proc)
+  local _, ch = new_channel(INF, true)
+  if proc.mb then ch.mb, ch.dead = true, 0 end
+  return ch
+end
+
 -- Subscriptions return channel objects; proc.inbox / events / listens hold records.
 function K.inbox(proc)
   local ch = proc.inbox
   if not ch then
-    local obj
-    obj, ch = new_channel(INF, true)
-    ch.on_close = function() if proc.inbox == ch then proc.inbox = nil end end
+    ch = sub_channel(proc)
+    ch.on_close = function()
+      if proc.inbox == ch then proc.inbox = nil end
+      if ch.mb then release_channel(ch) end
+    end
     proc.inbox = ch
     flush_pending(proc)
   end
@@ -786,10 +1098,10 @@ function K.listen(proc, topic, as_message)
     end
     return ch.obj
   end
-  local _
-  _, ch = new_channel(INF, true)
+  ch = sub_channel(proc)
   ch.on_close = function()
     if listens[topic] == ch then listens[topic] = nil end
+    if ch.mb then release_channel(ch) end
   end
   listens[topic] = ch
   proc.listen_msg[topic] = as_message
@@ -835,6 +1147,7 @@ local function do_exit(proc, result)
   proc.rq, proc.rqh, proc.rqt = {}, 1, 0
   proc.pending, proc.inbox, proc.events, proc.listens = nil, nil, nil, nil
   proc.main = nil
+  if proc.mb then release_senders(proc) end
   if on_exit_hook then on_exit_hook(proc, result) end
 end
 
