@@ -57,6 +57,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+#: The folder of the orrery package. In a checkout of orrery itself this is the
+#: repository root (the root *is* the package, see pyproject.toml).
+_PACKAGE_DIR = Path(__file__).resolve().parent.parent
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collect_directory(path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    """Collects orrery's own package folder as a plain directory, not a test package.
+
+    pytest would import a folder's ``__init__.py`` under the folder's name, which
+    fails for a checkout named, say, ``orrery-main``. Only orrery's own source
+    tree is affected; every other folder is left to pytest.
+    """
+    if path.resolve() == _PACKAGE_DIR:
+        return pytest.Dir.from_parent(parent, path=path)
+    return None
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Declares the markers of the plugin."""
     config.addinivalue_line(
