@@ -49,6 +49,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--exec", dest="exec_entry", default=None, metavar="ENTRY")
     run.add_argument("--host", default=None)
     run.add_argument("--input", default=None, metavar="JSON")
+    run.add_argument(
+        "--trace",
+        action="store_true",
+        help="trace spawn, exit, send and restarts with OpenTelemetry (needs orrery[otel])",
+    )
     common(run)
 
     call = sub.add_parser("call", help="call a function.lua entry")
@@ -149,7 +154,9 @@ async def _run(args: argparse.Namespace) -> int:
     # cancels what is running, and open_node then stops the services in order.
     async with trio.open_nursery() as nursery:
         nursery.start_soon(_wait_for_signal, nursery)
-        async with open_node(roots, registry=registry, state_dir=state_dir, control=True) as node:
+        async with open_node(
+            roots, registry=registry, state_dir=state_dir, control=True, tracing=args.trace
+        ) as node:
             if entry is None:
                 _log.info(
                     "node %s is running (%d services); Ctrl-C stops it",

@@ -495,7 +495,7 @@ async def open_node(
     max_memory: int | None = None,
     registry: Registry | None = None,
     control: bool = False,
-    tracing: bool | None = None,
+    tracing: bool = False,
     tracer_provider: Any = None,
 ) -> AsyncIterator[Node]:
     """Boots a node from app directories and stops it when the block ends.
@@ -512,9 +512,10 @@ async def open_node(
     With ``control=True`` the node answers ``orrery ps / tree / inspect`` on a Unix
     domain socket in its state dir (docs/observer.md) from before boot until it stops.
 
-    ``tracing`` turns OpenTelemetry spans for spawn, exit, send and restarts on or off;
-    ``None`` (the default) means on exactly when ``opentelemetry-api`` is installed.
-    Spans go to ``tracer_provider``, or to the global provider when it is ``None``.
+    ``tracing=True`` turns on OpenTelemetry spans for spawn, exit, send and restarts
+    (``orrery run --trace``). It is off by default, installed or not: a traced send
+    calls from Lua into Python, which about halves message throughput. Spans go to
+    ``tracer_provider``, or to the global provider when it is ``None``.
 
     Raises:
         RegistryError: the registry has problems (all of them are listed).
@@ -542,8 +543,6 @@ async def open_node(
         temporal = TemporalHost(registry, native, state)
     node = Node(registry, native, temporal)
     node.state_dir = state  # type: ignore[attr-defined]
-    if tracing is None:
-        tracing = otel_installed()
     if tracing:
         if not otel_installed():
             raise error_for(
@@ -551,6 +550,7 @@ async def open_node(
                 "tracing needs OpenTelemetry: pip install 'orrery[otel]' (or opentelemetry-api)",
             )
         node._trace_with(Tracer(config.node_name, tracer_provider))
+        _log.info("tracing spawn, exit, send and restarts with OpenTelemetry")
     # The node's own tasks (the native runtime, the Temporal bridge, every
     # service) run in a shielded system nursery: cancelling the caller, even in
     # the middle of boot, interrupts only its wait, and the shutdown below still

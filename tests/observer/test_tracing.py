@@ -85,7 +85,8 @@ if {block}:
 import orrery, trio
 
 async def main():
-    async with orrery.open_node([{app!r}], state_dir={state!r}, tracing={tracing}) as node:
+    options = {{}} if {tracing} == "default" else {{"tracing": {tracing}}}
+    async with orrery.open_node([{app!r}], state_dir={state!r}, **options) as node:
         print(await node.exec("watch:say", "watch:procs", "plain"), node.tracer)
     print(sorted(m for m, v in sys.modules.items() if m.startswith("opentelemetry") and v))
     try:
@@ -98,7 +99,7 @@ trio.run(main)
 """
 
 
-def run_script(tmp_path: Path, *, block: bool, tracing: bool | None) -> list[str]:
+def run_script(tmp_path: Path, *, block: bool, tracing: bool | str) -> list[str]:
     script = SCRIPT.format(block=block, app=str(APPS / "watch"), state=str(tmp_path),
                            tracing=tracing)  # fmt: skip
     done = subprocess.run(
@@ -111,7 +112,7 @@ def run_script(tmp_path: Path, *, block: bool, tracing: bool | None) -> list[str
 def test_without_opentelemetry_nodes_run_untraced_and_tracing_true_says_what_to_install(
     tmp_path: Path,
 ) -> None:
-    plain, modules, error = run_script(tmp_path, block=True, tracing=None)
+    plain, modules, error = run_script(tmp_path, block=True, tracing="'default'")
     assert plain == "plain None"
     assert modules == "[]"
     assert "pip install 'orrery[otel]'" in error
@@ -122,6 +123,19 @@ def test_tracing_off_does_not_import_opentelemetry(tmp_path: Path) -> None:
     assert (plain, modules, traced) == ("plain None", "[]", "traced")
 
 
-def test_tracing_is_on_by_default_when_opentelemetry_is_installed(tmp_path: Path) -> None:
-    plain, _, _ = run_script(tmp_path, block=False, tracing=None)
-    assert plain.startswith("plain <orrery.runtime._tracing.Tracer object")
+def test_tracing_is_off_by_default_even_with_opentelemetry_installed(tmp_path: Path) -> None:
+    """Tracing costs a Lua -> Python call per send: a node traces only when asked to."""
+    plain, modules, traced = run_script(tmp_path, block=False, tracing="'default'")
+    assert (plain, modules, traced) == ("plain None", "[]", "traced")
+
+
+def test_orrery_run_trace_turns_tracing_on(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "orrery", "run", str(APPS / "watch"), "--state-dir",
+         str(tmp_path), "--exec", "watch:say", "--input", '"traced"', "--trace",
+         "--log-level", "debug"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == '"traced"'
+    assert "tracing spawn, exit, send and restarts" in done.stderr
