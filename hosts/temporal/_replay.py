@@ -18,7 +18,7 @@ import temporalio.worker
 
 from ...runtime._errors import NondeterminismError
 from ._converter import DATA_CONVERTER
-from ._workflow import REPLAY_KEY, WORKERS, LuaWorkflow, WorkerContext, WorkerInterceptor
+from ._workflow import LuaWorkflow, WorkerContext, WorkerInterceptor
 
 if TYPE_CHECKING:
     from ...runtime._registry import Registry
@@ -69,13 +69,11 @@ async def replay(
 ) -> list[ReplayOutcome]:
     """Replays histories (asyncio); one outcome per history, in order."""
     context = context_for(registry, worker, task_queue)
-    previous = WORKERS.get(REPLAY_KEY)
-    WORKERS[REPLAY_KEY] = context
     executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="orrery-replay")
     try:
         replayer = temporalio.worker.Replayer(
             workflows=[LuaWorkflow],
-            interceptors=[WorkerInterceptor()],
+            interceptors=[WorkerInterceptor(context)],
             data_converter=DATA_CONVERTER,
             workflow_runner=temporalio.worker.UnsandboxedWorkflowRunner(),
             workflow_task_executor=executor,
@@ -90,10 +88,6 @@ async def replay(
         return outcomes
     finally:
         executor.shutdown(wait=False)
-        if previous is None:
-            WORKERS.pop(REPLAY_KEY, None)
-        else:
-            WORKERS[REPLAY_KEY] = previous
 
 
 def _diagnose(context: WorkerContext, history: Any, failure: Exception) -> NondeterminismError:

@@ -139,11 +139,6 @@ class WorkerContext:
         return self._engine
 
 
-#: task queue -> context, filled by running workers.
-WORKERS: dict[str, WorkerContext] = {}
-#: Key of the context used by the replay helper (the SDK's Replayer has its own task queue).
-REPLAY_KEY = "*replay*"
-
 _current: contextvars.ContextVar[LuaWorkflow | None] = contextvars.ContextVar(
     "orrery_wf", default=None
 )
@@ -278,15 +273,14 @@ class LuaWorkflow:
     async def run(self, args: Sequence[RawValue]) -> Any:
         """The driver loop."""
         info = workflow.info()
-        context = WORKERS.get(info.task_queue) or WORKERS.get(REPLAY_KEY)
+        context = self._context  # installed by the worker's interceptor (WorkerInterceptor)
         if context is None:
-            raise RuntimeError(f"no orrery worker serves task queue {info.task_queue}")
+            raise RuntimeError(f"no orrery worker context for task queue {info.task_queue}")
         entry_id = context.types.get(info.workflow_type)
         if entry_id is None:
             raise RuntimeError(
                 f"workflow type {info.workflow_type} is not registered on {context.worker_id}"
             )
-        self._context = context
         engine = context.engine()
         H, K = engine.H, engine.K
         self.pid = workflow_pid(context.client_id, context.worker_id, info.workflow_id)
@@ -593,14 +587,19 @@ class _Outbound(temporalio.worker.WorkflowOutboundInterceptor):
 
 
 class _Inbound(temporalio.worker.WorkflowInboundInterceptor):
+    #: The context of the worker this class was made for (see WorkerInterceptor).
+    context: WorkerContext | None = None
+
     def init(self, outbound: temporalio.worker.WorkflowOutboundInterceptor) -> None:
         super().init(_Outbound(outbound))
 
     async def execute_workflow(self, input: temporalio.worker.ExecuteWorkflowInput) -> Any:
         inst = workflow.instance()
         h = input.headers.get(CONTEXT_HEADER)
-        if isinstance(inst, LuaWorkflow) and h is not None:
-            inst.ctx_bytes = h.data
+        if isinstance(inst, LuaWorkflow):
+            inst._context = self.context
+            if h is not None:
+                inst.ctx_bytes = h.data
         return await super().execute_workflow(input)
 
     async def handle_signal(self, input: temporalio.worker.HandleSignalInput) -> None:
@@ -632,7 +631,19 @@ class _ActivityInbound(temporalio.worker.ActivityInboundInterceptor):
 
 
 class WorkerInterceptor(temporalio.worker.Interceptor):
-    """Carries orrery's context and sender headers through workflows and activities."""
+    """Carries orrery's context and sender headers through workflows and activities.
+
+    It also hands each workflow the :class:`WorkerContext` of the SDK worker (or
+    replayer) it was given to: one interceptor per worker, so workers that poll
+    task queues of the same name on different clients (servers or namespaces)
+    never see each other's context, and stopping one leaves the others alone.
+
+    Args:
+        context: the worker's context; ``None`` for an activity-only worker.
+    """
+
+    def __init__(self, context: WorkerContext | None = None) -> None:
+        self.context = context
 
     def intercept_activity(
         self, next: temporalio.worker.ActivityInboundInterceptor
@@ -642,12 +653,11 @@ class WorkerInterceptor(temporalio.worker.Interceptor):
     def workflow_interceptor_class(
         self, input: temporalio.worker.WorkflowInterceptorClassInput
     ) -> type[temporalio.worker.WorkflowInboundInterceptor]:
-        return _Inbound
+        return type("_Inbound", (_Inbound,), {"context": self.context})
 
 
 __all__ = [
     "ACTIVITY_CONTEXT",
-    "WORKERS",
     "LuaWorkflow",
     "WorkerContext",
     "WorkerInterceptor",
