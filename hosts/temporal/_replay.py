@@ -38,7 +38,10 @@ class ReplayOutcome:
 
 
 def context_for(registry: Registry, worker_id: str, task_queue: str) -> WorkerContext:
-    """The workflow context a worker would use, built from a registry."""
+    """The workflow context a worker would use, built from a registry.
+
+    Its Lua state has the registry's ``lua_memory_limit``, as a worker's has.
+    """
     worker = registry.get(worker_id)
     client_id = getattr(worker, "client", "replay")
     types: dict[str, str] = {}
@@ -57,6 +60,7 @@ def context_for(registry: Registry, worker_id: str, task_queue: str) -> WorkerCo
         type_names=type_names,
         entries=list(registry.of_kind("workflow.lua", "process.lua", "function.lua")),
         workers=workers,
+        max_memory=registry.config.lua_memory_limit,
     )
 
 

@@ -248,6 +248,7 @@ class WorkerRun:
             entries=list(lua_entries),
             workers=dict(self.host.client_of),
             queues={w: q for w, (_, q) in self.host.router.workers.items()},
+            max_memory=self.host.native.max_memory,
         )
 
     async def start(self) -> None:
