@@ -45,7 +45,7 @@ import trio
 from orrery.hosts.temporal._bridge import AsyncioThread
 from orrery.hosts.temporal._converter import DATA_CONVERTER
 from orrery.hosts.temporal._devserver import DevServer
-from orrery.hosts.temporal._workflow import WORKERS, LuaWorkflow, WorkerContext, WorkerInterceptor
+from orrery.hosts.temporal._workflow import LuaWorkflow, WorkerContext, WorkerInterceptor
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
@@ -169,18 +169,17 @@ def replay_context(registry: Any, worker_id: str) -> WorkerContext:
     )
 
 
-#: The Replayer runs every workflow on the task queue ``replay-<build_id>``
-#: (temporalio/worker/_replayer.py), not on the history's task queue, and
-#: LuaWorkflow finds its WorkerContext by ``workflow.info().task_queue``: the
-#: context must be registered in WORKERS under that synthetic name.
+#: Build ID of the replayers (the Replayer runs every workflow on the task queue
+#: ``replay-<build_id>``); LuaWorkflow gets its WorkerContext from the
+#: WorkerInterceptor it is given, whatever the task queue.
 REPLAY_BUILD_ID = "orrery-bench"
-REPLAY_QUEUE = f"replay-{REPLAY_BUILD_ID}"
 
 
 class Replays:
     """Replayers for both sides; runs on the baseline's asyncio loop."""
 
-    def __init__(self) -> None:
+    def __init__(self, context: WorkerContext) -> None:
+        self.context = context
         # One thread touches the replay Lua state, as in a live orrery worker.
         self.lua_executor = concurrent.futures.ThreadPoolExecutor(
             1, thread_name_prefix="bench-replay-lua"
@@ -192,7 +191,7 @@ class Replays:
     async def lua(self, history: WorkflowHistory) -> float:
         replayer = Replayer(
             workflows=[LuaWorkflow],
-            interceptors=[WorkerInterceptor()],
+            interceptors=[WorkerInterceptor(self.context)],
             data_converter=DATA_CONVERTER,
             workflow_runner=UnsandboxedWorkflowRunner(),
             workflow_task_executor=self.lua_executor,
@@ -574,9 +573,7 @@ async def run_replays(
 ) -> list[Result]:
     """Benchmark 3, after the node stopped (its worker no longer owns the task queue)."""
     lua_hist, py_hist = histories["lua"], histories["py"]
-    context = replay_context(registry, WORKER)
-    WORKERS[REPLAY_QUEUE] = context
-    replays = Replays()
+    replays = Replays(replay_context(registry, WORKER))
     try:
         # warm-up: builds the replay Lua state, imports the sandboxed workflow module
         await py_loop.run(replays.lua, histories["lua_warm"])
@@ -611,7 +608,6 @@ async def run_replays(
             )
         return out
     finally:
-        WORKERS.pop(REPLAY_QUEUE, None)
         replays.close()
 
 

@@ -1,6 +1,6 @@
-"""Whole-registry rules: references, dependency cycles, workflow type names.
+"""Whole-registry rules: references, dependency cycles, workflow type names, task queues.
 
-See registry.md §3, §6, §7.1 and §10 rules 6, 8 and 9.
+See registry.md §3, §6, §7.1 and §10 rules 6, 8 and 9, and temporal.md §3 (task queues).
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from collections.abc import Mapping, Sequence
 
 from ._errors import Problem
 from ._registry_checks import PendingRef, did_you_mean
-from ._registry_model import SERVICE_KINDS, Entry, LuaEntry, join_kinds
+from ._registry_model import SERVICE_KINDS, Entry, LuaEntry, TemporalWorkerEntry, join_kinds
 
-__all__ = ["check_cycles", "check_references", "check_workflow_names"]
+__all__ = ["check_cycles", "check_references", "check_task_queues", "check_workflow_names"]
 
 
 def _problem(ref: PendingRef, message: str) -> Problem:
@@ -176,38 +176,92 @@ def check_cycles(
 
 
 def check_workflow_names(entries: Sequence[Entry]) -> list[Problem]:
-    """Finds two workflow types with the same name on one worker (registry.md §7.1).
+    """Finds two Lua entries that would register one workflow type name (registry.md §7.1).
+
+    Every ``temporal.worker`` registers every ``workflow.lua`` and ``process.lua`` entry of
+    the registry (host switching: any worker runs any entry spawned on it), under
+    ``meta.temporal.workflow.name`` or else the entry ID. So a type name must be unique in
+    the whole registry, not only among the entries that name the same
+    ``meta.temporal.workflow.worker`` (the spec's wording): otherwise one of the two
+    entries could never run, whichever worker it names. Entry IDs never clash with each
+    other, so each clash involves a custom name; it is reported on the entry with the
+    custom name (the later one in load order when both have one).
 
     Args:
         entries: the valid entries, in load order.
 
     Returns:
-        One problem per clashing entry after the first.
+        One problem per clashing entry.
     """
-    seen: dict[tuple[str, str], Entry] = {}
+    workflows = [
+        entry
+        for entry in entries
+        if isinstance(entry, LuaEntry) and entry.kind in ("workflow.lua", "process.lua")
+    ]
+    owners: dict[str, LuaEntry] = {e.id: e for e in workflows if not e.workflow_name}
     problems = []
-    for entry in entries:
-        if not isinstance(entry, LuaEntry) or entry.kind != "workflow.lua":
+    for entry in workflows:
+        type_name = entry.workflow_name
+        if not type_name:
             continue
-        if entry.workflow_worker is None:
-            continue
-        type_name = entry.workflow_name or entry.id
-        key = (entry.workflow_worker, type_name)
-        other = seen.setdefault(key, entry)
+        other = owners.setdefault(type_name, entry)
         if other is entry:
             continue
         where = other.file if other.line is None else f"{other.file}:{other.line}"
-        field = "name" if entry.workflow_name else "worker"
         problems.append(
             Problem(
                 file=entry.file,
                 line=entry.line,
                 entry=entry.id,
                 kind=entry.kind,
-                field=f"meta.temporal.workflow.{field}",
+                field="meta.temporal.workflow.name",
                 message=(
-                    f'workflow type "{type_name}" is already registered on '
-                    f"{entry.workflow_worker} by {other.id} ({where})"
+                    f'workflow type "{type_name}" is already used by {other.id} ({where}); '
+                    "every worker runs every workflow.lua and process.lua entry, so type "
+                    "names must be unique in the registry"
+                ),
+            )
+        )
+    return problems
+
+
+def check_task_queues(entries: Sequence[Entry]) -> list[Problem]:
+    """Finds two workflow-running workers of one client on one task queue (temporal.md §3).
+
+    Two such workers would take each other's workflow tasks, and a workflow started on
+    one would run as a process of the other (with the other's PID). Workers of different
+    clients (other servers or namespaces) may use the same queue name, and an activity-only
+    worker (``worker_options.disable_workflow_worker``) may share a queue: every worker
+    serves the same activities.
+
+    Args:
+        entries: the valid entries, in load order.
+
+    Returns:
+        One problem per clashing worker after the first.
+    """
+    seen: dict[tuple[str, str], TemporalWorkerEntry] = {}
+    problems = []
+    for entry in entries:
+        if not isinstance(entry, TemporalWorkerEntry):
+            continue
+        if entry.worker_options.get("disable_workflow_worker"):
+            continue
+        other = seen.setdefault((entry.client, entry.task_queue), entry)
+        if other is entry:
+            continue
+        where = other.file if other.line is None else f"{other.file}:{other.line}"
+        problems.append(
+            Problem(
+                file=entry.file,
+                line=entry.line,
+                entry=entry.id,
+                kind=entry.kind,
+                field="task_queue",
+                message=(
+                    f'task queue "{entry.task_queue}" of {entry.client} is already polled by '
+                    f"{other.id} ({where}); two workers of one client on one queue would take "
+                    "each other's workflows"
                 ),
             )
         )

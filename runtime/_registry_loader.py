@@ -30,7 +30,12 @@ from ._registry_checks import (
     read_fields,
     string,
 )
-from ._registry_graph import check_cycles, check_references, check_workflow_names
+from ._registry_graph import (
+    check_cycles,
+    check_references,
+    check_task_queues,
+    check_workflow_names,
+)
 from ._registry_kinds import KINDS, kind_problem
 from ._registry_model import Entry, LuaEntry, NodeConfig, Registry
 from ._registry_supervisor import check_supervisors
@@ -458,6 +463,7 @@ def load_registry(
     problems.extend(check_references(collector.refs, known))
     problems.extend(check_cycles(collector.refs, known, list(first)))
     problems.extend(check_workflow_names(list(entries.values())))
+    problems.extend(check_task_queues(list(entries.values())))
     problems.extend(check_supervisors(list(entries.values())))
     if lua_checker is not None:
         for entry in entries.values():

@@ -18,7 +18,7 @@ import temporalio.worker
 
 from ...runtime._errors import NondeterminismError
 from ._converter import DATA_CONVERTER
-from ._workflow import REPLAY_KEY, WORKERS, LuaWorkflow, WorkerContext, WorkerInterceptor
+from ._workflow import LuaWorkflow, WorkerContext, WorkerInterceptor
 
 if TYPE_CHECKING:
     from ...runtime._registry import Registry
@@ -38,7 +38,10 @@ class ReplayOutcome:
 
 
 def context_for(registry: Registry, worker_id: str, task_queue: str) -> WorkerContext:
-    """The workflow context a worker would use, built from a registry."""
+    """The workflow context a worker would use, built from a registry.
+
+    Its Lua state has the registry's ``lua_memory_limit``, as a worker's has.
+    """
     worker = registry.get(worker_id)
     client_id = getattr(worker, "client", "replay")
     types: dict[str, str] = {}
@@ -57,6 +60,7 @@ def context_for(registry: Registry, worker_id: str, task_queue: str) -> WorkerCo
         type_names=type_names,
         entries=list(registry.of_kind("workflow.lua", "process.lua", "function.lua")),
         workers=workers,
+        max_memory=registry.config.lua_memory_limit,
     )
 
 
@@ -69,13 +73,11 @@ async def replay(
 ) -> list[ReplayOutcome]:
     """Replays histories (asyncio); one outcome per history, in order."""
     context = context_for(registry, worker, task_queue)
-    previous = WORKERS.get(REPLAY_KEY)
-    WORKERS[REPLAY_KEY] = context
     executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="orrery-replay")
     try:
         replayer = temporalio.worker.Replayer(
             workflows=[LuaWorkflow],
-            interceptors=[WorkerInterceptor()],
+            interceptors=[WorkerInterceptor(context)],
             data_converter=DATA_CONVERTER,
             workflow_runner=temporalio.worker.UnsandboxedWorkflowRunner(),
             workflow_task_executor=executor,
@@ -90,10 +92,6 @@ async def replay(
         return outcomes
     finally:
         executor.shutdown(wait=False)
-        if previous is None:
-            WORKERS.pop(REPLAY_KEY, None)
-        else:
-            WORKERS[REPLAY_KEY] = previous
 
 
 def _diagnose(context: WorkerContext, history: Any, failure: Exception) -> NondeterminismError:

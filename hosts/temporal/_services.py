@@ -29,7 +29,7 @@ from ._converter import DATA_CONVERTER
 from ._devserver import DevServer
 from ._observe import describe_workflow, list_workflows
 from ._router import ClientInterceptor, TemporalRouter
-from ._workflow import WORKERS, LuaWorkflow, WorkerContext, WorkerInterceptor
+from ._workflow import LuaWorkflow, WorkerContext, WorkerInterceptor
 
 if TYPE_CHECKING:
     from ...runtime._registry import Registry, TemporalClientEntry, TemporalWorkerEntry
@@ -248,13 +248,13 @@ class WorkerRun:
             entries=list(lua_entries),
             workers=dict(self.host.client_of),
             queues={w: q for w, (_, q) in self.host.router.workers.items()},
+            max_memory=self.host.native.max_memory,
         )
 
     async def start(self) -> None:
         client = self.host.router.clients.get(self.entry.client)
         if client is None:
             raise error_for("Unavailable", f"temporal client {self.entry.client} is not running")
-        WORKERS[self.entry.task_queue] = self._context()
         # One thread runs every workflow activation of this worker, so its Lua
         # state is only ever touched from that thread.
         self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="orrery-wf")
@@ -264,7 +264,7 @@ class WorkerRun:
             task_queue=self.entry.task_queue,
             workflows=[] if options.get("disable_workflow_worker") else [LuaWorkflow],
             activities=make_activities(self.host.bridge, self.host.native),
-            interceptors=[WorkerInterceptor()],
+            interceptors=[WorkerInterceptor(self._context())],
             workflow_task_executor=self._executor,
             workflow_runner=temporalio.worker.UnsandboxedWorkflowRunner(),
             **worker_kwargs(options, self.entry.lifecycle.stop_timeout),
@@ -291,7 +291,6 @@ class WorkerRun:
         if worker is not None:
             with trio.move_on_after(timeout + 1):
                 await self.host.bridge.run(worker.shutdown)
-        WORKERS.pop(self.entry.task_queue, None)
         if self._executor is not None:
             self._executor.shutdown(wait=False)
         self._done.set()

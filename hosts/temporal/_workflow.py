@@ -31,6 +31,7 @@ import temporalio.api.common.v1
 import temporalio.common
 import temporalio.exceptions
 import temporalio.worker
+from lupa.lua54 import LuaMemoryError
 from temporalio import workflow
 from temporalio.common import RawValue
 
@@ -38,6 +39,7 @@ from ...runtime._codec import ErrorValue, decode, encode
 from ...runtime._engine import LuaEngine, lua_file
 from ...runtime._errors import OrreryError
 from ...runtime._logging import host_of_pid
+from ...runtime._sizes import format_bytes
 from ._converter import (
     Packed,
     application_error,
@@ -57,6 +59,9 @@ FROM_HEADER = "orrery-from"
 CANCEL_SIGNAL = "@orrery.cancel"
 DELIVER_ACTIVITY = "__orrery_deliver"
 RANDOM_ACTIVITY = "__orrery_random"
+#: Room left besides a value handed to Lua (Lua copies call arguments unprotected, so a
+#: copy that cannot fit would abort the process instead of raising).
+ARGUMENT_SLACK = 64 * 1024
 
 _LEVELS = {
     b"debug": logging.DEBUG,
@@ -92,6 +97,9 @@ class WorkerContext:
         type_names: entry ID -> workflow type name.
         entries: Lua entries to define in the workflow state.
         workers: every temporal.worker entry ID -> its client ID (for routing).
+        max_memory: byte limit of the workflow Lua state (0 = none): the node's
+            ``lua_memory_limit``. A workflow whose allocation fails at the limit fails with
+            ``Internal: <entry>: out of memory``; the worker and the other workflows go on.
     """
 
     worker_id: str
@@ -103,6 +111,7 @@ class WorkerContext:
     entries: list[Any]
     workers: dict[str, str]
     queues: dict[str, str] = attrs.Factory(dict)  # worker id -> task queue
+    max_memory: int = 0
     #: workflow ID -> (op, detail, "file:line") of the last command its code issued,
     #: to name the Lua line when a replay diverges from history.
     last_command: dict[str, tuple[str, str, str]] = attrs.Factory(dict)
@@ -132,17 +141,13 @@ class WorkerContext:
                     "hook_count": 100_000,
                     "budget_ticks": 2_000,
                 },
+                max_memory=self.max_memory,
             )
             for entry in self.entries:
                 engine.define(entry)
             self._engine = engine
         return self._engine
 
-
-#: task queue -> context, filled by running workers.
-WORKERS: dict[str, WorkerContext] = {}
-#: Key of the context used by the replay helper (the SDK's Replayer has its own task queue).
-REPLAY_KEY = "*replay*"
 
 _current: contextvars.ContextVar[LuaWorkflow | None] = contextvars.ContextVar(
     "orrery_wf", default=None
@@ -245,7 +250,8 @@ class LuaWorkflow:
     """Runs the Lua entry registered under the workflow type name."""
 
     def __init__(self) -> None:
-        self._inputs: deque[Callable[[Any, Any], None]] = deque()
+        #: what arrived, as (bytes it copies into Lua, the call that delivers it)
+        self._inputs: deque[tuple[int, Callable[[Any, Any], None]]] = deque()
         self.ctx_bytes: bytes | None = None
         self.pending_from: str | None = None
         self.next_ctx: bytes | None = None
@@ -271,40 +277,47 @@ class LuaWorkflow:
             return
         values = values_from_payloads([a.payload for a in args])
         self._inputs.append(
-            lambda e, proc: e.H.deliver_message(proc, name.encode(), _b(sender), values)
+            (
+                len(values),
+                lambda e, proc: e.H.deliver_message(proc, name.encode(), _b(sender), values),
+            )
         )
 
     @workflow.run
     async def run(self, args: Sequence[RawValue]) -> Any:
         """The driver loop."""
         info = workflow.info()
-        context = WORKERS.get(info.task_queue) or WORKERS.get(REPLAY_KEY)
+        context = self._context  # installed by the worker's interceptor (WorkerInterceptor)
         if context is None:
-            raise RuntimeError(f"no orrery worker serves task queue {info.task_queue}")
+            raise RuntimeError(f"no orrery worker context for task queue {info.task_queue}")
         entry_id = context.types.get(info.workflow_type)
         if entry_id is None:
             raise RuntimeError(
                 f"workflow type {info.workflow_type} is not registered on {context.worker_id}"
             )
-        self._context = context
         engine = context.engine()
         H, K = engine.H, engine.K
         self.pid = workflow_pid(context.client_id, context.worker_id, info.workflow_id)
         arg_bytes = values_from_payloads([a.payload for a in args])
-        proc = H.start(
-            self.pid.encode(),
-            entry_id.encode(),
-            context.worker_id.encode(),
-            arg_bytes,
-            self.ctx_bytes,
-        )
+        proc = None
         try:
+            size = len(arg_bytes) + len(self.ctx_bytes or b"")
+            proc = self._into_lua(
+                size,
+                H.start,
+                self.pid.encode(),
+                entry_id.encode(),
+                context.worker_id.encode(),
+                arg_bytes,
+                self.ctx_bytes,
+            )
             while True:
                 while self._inputs:
-                    self._inputs.popleft()(engine, proc)
+                    size, deliver = self._inputs.popleft()
+                    self._into_lua(size, deliver, engine, proc)
                 token = _current.set(self)
                 try:
-                    dead = H.step(proc)
+                    dead = self._into_lua(0, H.step, proc)
                 finally:
                     _current.reset(token)
                 if self.task_failure:
@@ -320,17 +333,54 @@ class LuaWorkflow:
                 except asyncio.CancelledError:
                     self._cancel_requested()
             record = decode(H.result(proc)) or {}
+        except _OutOfMemory as exc:
+            # the state is full while the host (not the process) hands Lua a value
+            record = {"error": ErrorValue("Internal", f"{entry_id}: {exc}", False, None)}
         finally:
-            H.drop(proc)
+            if proc is not None:
+                with contextlib.suppress(LuaMemoryError):
+                    H.drop(proc)
         error = record.get("error") if isinstance(record, dict) else None
         if isinstance(error, ErrorValue):
             if "step budget exceeded" in error.message:
                 raise RuntimeError(f"{entry_id}: {error.message}")
+            out_of_memory = error.kind == "Internal" and "out of memory" in error.message
+            if out_of_memory and not workflow.unsafe.is_replaying():
+                # deterministic: retrying the task would fail the same way, so the
+                # workflow fails (non-retryable), and the worker and its neighbours go on
+                _log.error("workflow %s failed: %s", self.pid, error.message)
             if error.kind == "Canceled" and self._cancel_seen:
                 raise asyncio.CancelledError(error.message)
             raise application_error(error)
         value = record.get("value") if isinstance(record, dict) else None
         return Packed(encode(value))
+
+    def _into_lua(self, size: int, fn: Callable[..., Any], *args: Any) -> Any:
+        """Calls ``fn(*args)``, a call into the workflow Lua state copying ``size`` bytes.
+
+        Raises:
+            _OutOfMemory: the bytes do not fit within the state's limit, or the state ran
+                out of memory outside a process (which the kernel would have ended itself).
+        """
+        context = self._context
+        assert context is not None
+        limit = context.max_memory
+        engine = context.engine()
+        if limit and size:
+            used = engine.runtime.get_memory_used() or 0
+            if used + size + ARGUMENT_SLACK > limit:
+                raise _OutOfMemory(
+                    f"out of memory (a value of {format_bytes(size)} does not fit in the node's "
+                    f"Lua memory limit of {format_bytes(limit)}, {format_bytes(used)} in use)"
+                )
+        try:
+            return fn(*args)
+        except LuaMemoryError:
+            engine.collect()
+            raise _OutOfMemory(
+                f"out of memory (the node's Lua memory limit of {format_bytes(limit)} was "
+                "reached while handing a value to the workflow)"
+            ) from None
 
     # -- inputs -------------------------------------------------------------------------------
 
@@ -352,7 +402,7 @@ class LuaWorkflow:
         if meta.get("deadline"):
             event["deadline"] = meta["deadline"]
         data = encode(event)
-        self._inputs.append(lambda e, proc: e.H.deliver_event(proc, data))
+        self._inputs.append((len(data), lambda e, proc: e.H.deliver_event(proc, data)))
 
     # -- commands ------------------------------------------------------------------------------
 
@@ -393,7 +443,8 @@ class LuaWorkflow:
             self._answer(token, True, result)
 
     def _answer(self, token: int, *values: Any) -> None:
-        self._inputs.append(lambda e, proc: e.K.resolve(token, *values))
+        size = sum(len(v) for v in values if isinstance(v, bytes))
+        self._inputs.append((size, lambda e, proc: e.K.resolve(token, *values)))
 
     async def _cmd_sleep(self, cmd: dict[str, Any]) -> None:
         await workflow.sleep(timedelta(microseconds=cmd["ns"] / 1000))
@@ -534,7 +585,11 @@ class LuaWorkflow:
         event = encode(
             {"kind": "pid.exit", "from": child_pid, "at": rfc3339(workflow.now()), "result": record}
         )
-        self._inputs.append(lambda e, proc: e.H.deliver_event(proc, event))
+        self._inputs.append((len(event), lambda e, proc: e.H.deliver_event(proc, event)))
+
+
+class _OutOfMemory(Exception):
+    """The workflow Lua state had no room for what the host handed it."""
 
 
 class _OrreryFailure(Exception):
@@ -593,14 +648,19 @@ class _Outbound(temporalio.worker.WorkflowOutboundInterceptor):
 
 
 class _Inbound(temporalio.worker.WorkflowInboundInterceptor):
+    #: The context of the worker this class was made for (see WorkerInterceptor).
+    context: WorkerContext | None = None
+
     def init(self, outbound: temporalio.worker.WorkflowOutboundInterceptor) -> None:
         super().init(_Outbound(outbound))
 
     async def execute_workflow(self, input: temporalio.worker.ExecuteWorkflowInput) -> Any:
         inst = workflow.instance()
         h = input.headers.get(CONTEXT_HEADER)
-        if isinstance(inst, LuaWorkflow) and h is not None:
-            inst.ctx_bytes = h.data
+        if isinstance(inst, LuaWorkflow):
+            inst._context = self.context
+            if h is not None:
+                inst.ctx_bytes = h.data
         return await super().execute_workflow(input)
 
     async def handle_signal(self, input: temporalio.worker.HandleSignalInput) -> None:
@@ -632,7 +692,19 @@ class _ActivityInbound(temporalio.worker.ActivityInboundInterceptor):
 
 
 class WorkerInterceptor(temporalio.worker.Interceptor):
-    """Carries orrery's context and sender headers through workflows and activities."""
+    """Carries orrery's context and sender headers through workflows and activities.
+
+    It also hands each workflow the :class:`WorkerContext` of the SDK worker (or
+    replayer) it was given to: one interceptor per worker, so workers that poll
+    task queues of the same name on different clients (servers or namespaces)
+    never see each other's context, and stopping one leaves the others alone.
+
+    Args:
+        context: the worker's context; ``None`` for an activity-only worker.
+    """
+
+    def __init__(self, context: WorkerContext | None = None) -> None:
+        self.context = context
 
     def intercept_activity(
         self, next: temporalio.worker.ActivityInboundInterceptor
@@ -642,12 +714,11 @@ class WorkerInterceptor(temporalio.worker.Interceptor):
     def workflow_interceptor_class(
         self, input: temporalio.worker.WorkflowInterceptorClassInput
     ) -> type[temporalio.worker.WorkflowInboundInterceptor]:
-        return _Inbound
+        return type("_Inbound", (_Inbound,), {"context": self.context})
 
 
 __all__ = [
     "ACTIVITY_CONTEXT",
-    "WORKERS",
     "LuaWorkflow",
     "WorkerContext",
     "WorkerInterceptor",

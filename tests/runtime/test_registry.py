@@ -1525,7 +1525,8 @@ class TestTemporalRules:
             "embedded dev server)",
         )
 
-    def test_two_workflow_types_with_one_name_on_one_worker(self) -> None:
+    def test_two_workflow_types_with_one_name(self) -> None:
+        """Every worker registers every entry, so type names are unique in the registry."""
         files = tree(
             """
             - name: a
@@ -1548,27 +1549,48 @@ class TestTemporalRules:
               kind: workflow.lua
               source: file://main.lua
               meta: {temporal: {workflow: {name: Flow}}}
+            - name: f
+              kind: workflow.lua
+              source: file://main.lua
+              meta: {temporal: {workflow: {name: "app:g"}}}
+            - {name: g, kind: process.lua, source: file://main.lua}
             """
         )
+        unique = "every worker runs every workflow.lua and process.lua entry, so type names "
+        unique += "must be unique in the registry"
         assert fails(files) == [
             at(
                 7,
                 "b",
                 "workflow.lua",
                 "meta.temporal.workflow.name",
-                'workflow type "Flow" is already registered on app:worker by app:a (app/x.yaml:3)',
+                f'workflow type "Flow" is already used by app:a (app/x.yaml:3); {unique}',
             ),
             at(
-                15,
-                "d",
+                11,
+                "c",
                 "workflow.lua",
-                "meta.temporal.workflow.worker",
-                'workflow type "app:d" is already registered on app:worker by app:c '
-                "(app/x.yaml:11)",
+                "meta.temporal.workflow.name",
+                f'workflow type "app:d" is already used by app:d (app/x.yaml:15); {unique}',
+            ),
+            at(
+                19,
+                "e",
+                "workflow.lua",
+                "meta.temporal.workflow.name",
+                f'workflow type "Flow" is already used by app:a (app/x.yaml:3); {unique}',
+            ),
+            at(
+                23,
+                "f",
+                "workflow.lua",
+                "meta.temporal.workflow.name",
+                f'workflow type "app:g" is already used by app:g (app/x.yaml:27); {unique}',
             ),
         ]
 
-    def test_same_workflow_name_on_two_workers_is_fine(self) -> None:
+    def test_one_workflow_name_on_two_workers_is_a_clash_too(self) -> None:
+        """Both workers would register both entries: one of them could never run."""
         files = tree(
             """
             - {name: w2, kind: temporal.worker, client: temporal, task_queue: other}
@@ -1578,7 +1600,52 @@ class TestTemporalRules:
                meta: {temporal: {workflow: {worker: w2, name: Flow}}}}
             """
         )
+        assert fails_once(files).startswith(
+            'app/x.yaml:6: entry "app:b" (workflow.lua): field "meta.temporal.workflow.name": '
+            'workflow type "Flow" is already used by app:a (app/x.yaml:4);'
+        )
+
+    def test_distinct_names_and_a_name_equal_to_its_own_id_are_fine(self) -> None:
+        files = tree(
+            """
+            - {name: a, kind: workflow.lua, source: file://main.lua,
+               meta: {temporal: {workflow: {worker: worker, name: Flow}}}}
+            - {name: b, kind: workflow.lua, source: file://main.lua,
+               meta: {temporal: {workflow: {worker: worker, name: "app:b"}}}}
+            - {name: c, kind: process.lua, source: file://main.lua}
+            """
+        )
         assert len(load(files).of_kind("workflow.lua")) == 2
+
+    def test_two_workers_of_one_client_on_one_task_queue(self) -> None:
+        """They would take each other's workflow tasks (and run them under the wrong PID)."""
+        files = tree(
+            """
+            - {name: w2, kind: temporal.worker, client: temporal, task_queue: main}
+            """
+        )
+        assert fails_once(files) == at(
+            3,
+            "w2",
+            "temporal.worker",
+            "task_queue",
+            'task queue "main" of app:temporal is already polled by app:worker '
+            "(app/_base.yaml:8); two workers of one client on one queue would take each "
+            "other's workflows",
+        )
+
+    def test_one_task_queue_name_on_two_clients_or_with_an_activity_worker_is_fine(
+        self,
+    ) -> None:
+        files = tree(
+            """
+            - {name: t2, kind: temporal.client, address: "localhost:7234"}
+            - {name: w2, kind: temporal.worker, client: t2, task_queue: main}
+            - {name: acts, kind: temporal.worker, client: temporal, task_queue: main,
+               worker_options: {disable_workflow_worker: true}}
+            """
+        )
+        assert len(load(files).of_kind("temporal.worker")) == 3
 
     @pytest.mark.parametrize(
         ("options", "field", "message"),
