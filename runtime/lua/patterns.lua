@@ -36,7 +36,7 @@ local B_b, B_f, B_0, B_1, B_9 = sbyte("bf019", 1, -1)
 -- Character classes, taken from the C matcher itself so that both paths agree
 -- on every byte.
 local CLASS = {}
-for _, cl in ipairs({"a", "c", "d", "g", "l", "p", "s", "u", "w", "x"}) do
+for _, cl in ipairs({"a", "c", "d", "g", "l", "p", "s", "u", "w", "x", "z"}) do  -- %z: deprecated, still in 5.4
   local lower, upper = {}, {}
   for c = 0, 255 do
     local yes = c_find(schar(c), "^%" .. cl) ~= nil
@@ -819,6 +819,7 @@ M.lua = {
 }
 M.c = {find = c_find, match = c_match, gmatch = c_gmatch, gsub = c_gsub}
 M.cost = cost
+M.route = route   -- (s, init, p, n, anchored_ok): true when the C function would run
 M.C_LIMIT = C_LIMIT
 function M.force_lua(on) force_lua = on and true or false end
 
