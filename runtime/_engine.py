@@ -94,6 +94,8 @@ class LuaEngine:
         self.K = self._run_file(
             lua_file("orrery.runtime", "lua/kernel.lua"), codec_ctor, lua_config
         )
+        # the bounded pattern functions (runtime/lua/patterns.lua), used by the sandbox
+        self.K[b"patterns"] = self._run_file(lua_file("orrery.runtime", "lua/patterns.lua"), self.K)
         py = rt.table_from({k.encode(): fn for k, fn in bridge.items()})
         self.H = self._run_file(host_ops, self.K, py, lua_config)
         modules = rt.table()

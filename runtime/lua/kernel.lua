@@ -230,6 +230,23 @@ local function budget_hook()
 end
 function K.reset_budget() budget = BUDGET_TICKS end
 
+-- Charges n instructions of work done outside the VM (a C pattern match) to
+-- the running step's budget. Outside a step or a loading check it does nothing.
+local debt = 0
+function K.charge(n)
+  if not (cur or K.loading) then return end
+  debt = debt + n
+  if debt >= HOOK_COUNT then
+    local ticks = debt // HOOK_COUNT
+    debt = debt - ticks * HOOK_COUNT
+    budget = budget - ticks
+    if budget <= 0 then
+      if cur then cur.killed = cur.killed or "budget" end
+      error(KILL, 0)
+    end
+  end
+end
+
 -------------------------------------------------------------------------------
 -- Memory limit
 -------------------------------------------------------------------------------

@@ -35,9 +35,16 @@ end
 
 -- The string metatable: method calls on strings keep working, but user code
 -- cannot reach the real string table through it.
+-- The pattern functions are the bounded wrappers of patterns.lua (the C ones
+-- can run for hours inside one call, unseen by the instruction budget); the
+-- methods table is a private copy, so trusted code keeps the real library.
 string.dump = nil
+local STRING = {}
+for k, v in pairs(string) do STRING[k] = v end
+for _, k in ipairs({"find", "match", "gmatch", "gsub"}) do STRING[k] = K.patterns[k] end
 do
   local smt = getmetatable("")
+  smt.__index = STRING
   smt.__metatable = "string"
 end
 
@@ -394,7 +401,7 @@ if config and config.deterministic then
 end
 
 local LIBS = {
-  string = readonly(copy_lib(string), "string"),
+  string = readonly(copy_lib(STRING), "string"),
   table = readonly(copy_lib(table), "table"),
   math = readonly(math_lib, "math"),
   utf8 = readonly(copy_lib(utf8), "utf8"),

@@ -16,7 +16,19 @@ import pytest
 from ._support import NATIVE, dirs
 
 
-@pytest.mark.parametrize("entry", ["spin", "spin_in_pcall", "spin_in_coroutine", "spin_in_spawned"])
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "spin",
+        "spin_in_pcall",
+        "spin_in_coroutine",
+        "spin_in_spawned",
+        "pattern_exponential",
+        "pattern_polynomial",
+        "pattern_gmatch",
+        "pattern_gsub_loop",
+    ],
+)
 async def test_a_busy_loop_is_killed_with_step_budget_while_a_neighbour_answers(
     entry: str,
 ) -> None:
@@ -27,6 +39,20 @@ async def test_a_busy_loop_is_killed_with_step_budget_while_a_neighbour_answers(
     assert "step budget" in result["message"]
     assert result["pongs"] == [1, 2]
     assert result["neighbour"] == "stopped"
+
+
+async def test_everyday_patterns_work_in_a_process() -> None:
+    """match, gmatch, gsub with a function, trim and plain find give plain Lua's results."""
+    async with orrery.open_node(dirs("native", "runaway")) as node:
+        result = await node.call("t.runaway:pattern_normal_uses")
+    assert result == {
+        "k": "key",
+        "v": "value",
+        "words": ["the", "quick", "brown", "fox"],
+        "up": "HELLO WORLD",
+        "trimmed": "padded",
+        "pos": [2, 2],
+    }
 
 
 async def test_unbounded_recursion_fails_only_that_process() -> None:

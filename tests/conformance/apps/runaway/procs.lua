@@ -44,6 +44,37 @@ function M.tostring_loops()
   raise_with_tostring(function() while true do end end)
 end
 
+-- patterns whose C matcher would backtrack for hours (docs/sandbox.md)
+function M.pattern_exponential()
+  return ("a"):rep(40):match(("a?"):rep(40) .. ("a"):rep(40))
+end
+
+function M.pattern_polynomial()
+  return (("a"):rep(200000)):find(".-.-.-b")
+end
+
+-- many calls that are each bounded: their charged cost ends the step
+function M.pattern_gsub_loop()
+  local s = ("ab"):rep(50)
+  for _ = 1, 2000 do s:gsub("a.-.-b", "x") end
+  return "finished"
+end
+
+function M.pattern_gmatch()
+  for w in (("a"):rep(100000)):gmatch("a-a-a-b") do return w end
+end
+
+-- everyday patterns behave as in plain Lua
+function M.pattern_normal_uses()
+  local k, v = ("key=value"):match("^(%w+)=(%w+)$")
+  local words = {}
+  for w in ("the quick  brown fox"):gmatch("%a+") do words[#words + 1] = w end
+  local up = ("hello world"):gsub("%w+", function(w) return w:upper() end)
+  local trimmed = ("  padded\t "):match("^%s*(.-)%s*$")
+  return {k = k, v = v, words = words, up = up, trimmed = trimmed,
+          pos = {string.find("a.b", ".", 1, true)}}
+end
+
 -- answers every ping until told to stop
 function M.echo()
   local inbox = process.inbox()
