@@ -207,22 +207,30 @@ def check_workflow_names(entries: Sequence[Entry]) -> list[Problem]:
         other = owners.setdefault(type_name, entry)
         if other is entry:
             continue
-        where = other.file if other.line is None else f"{other.file}:{other.line}"
         problems.append(
-            Problem(
-                file=entry.file,
-                line=entry.line,
-                entry=entry.id,
-                kind=entry.kind,
-                field="meta.temporal.workflow.name",
-                message=(
-                    f'workflow type "{type_name}" is already used by {other.id} ({where}); '
-                    "every worker runs every workflow.lua and process.lua entry, so type "
-                    "names must be unique in the registry"
-                ),
+            _clash(
+                entry,
+                other,
+                "meta.temporal.workflow.name",
+                f'workflow type "{type_name}" is already used by {{other}}; every worker runs '
+                "every workflow.lua and process.lua entry, so type names must be unique in "
+                "the registry",
             )
         )
     return problems
+
+
+def _clash(entry: Entry, other: Entry, field: str, message: str) -> Problem:
+    """A problem on ``entry`` for ``field``; ``{other}`` in the message names the other entry."""
+    where = other.file if other.line is None else f"{other.file}:{other.line}"
+    return Problem(
+        file=entry.file,
+        line=entry.line,
+        entry=entry.id,
+        kind=entry.kind,
+        field=field,
+        message=message.replace("{other}", f"{other.id} ({where})"),
+    )
 
 
 def check_task_queues(entries: Sequence[Entry]) -> list[Problem]:
@@ -250,19 +258,14 @@ def check_task_queues(entries: Sequence[Entry]) -> list[Problem]:
         other = seen.setdefault((entry.client, entry.task_queue), entry)
         if other is entry:
             continue
-        where = other.file if other.line is None else f"{other.file}:{other.line}"
         problems.append(
-            Problem(
-                file=entry.file,
-                line=entry.line,
-                entry=entry.id,
-                kind=entry.kind,
-                field="task_queue",
-                message=(
-                    f'task queue "{entry.task_queue}" of {entry.client} is already polled by '
-                    f"{other.id} ({where}); two workers of one client on one queue would take "
-                    "each other's workflows"
-                ),
+            _clash(
+                entry,
+                other,
+                "task_queue",
+                f'task queue "{entry.task_queue}" of {entry.client} is already polled by '
+                "{other}; two workers of one client on one queue would take each other's "
+                "workflows",
             )
         )
     return problems
