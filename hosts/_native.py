@@ -183,8 +183,34 @@ class Mailbox:
         return await self._next(self._events, timeout)
 
     def monitor(self, pid: str) -> None:
-        """Receive a ``pid.exit`` event when ``pid`` ends."""
-        _raise(self._runtime._lua(self._runtime.H.ext_mailbox_monitor, self.pid, pid))
+        """Receive a ``pid.exit`` event when the native process ``pid`` ends.
+
+        Raises:
+            InvalidError: ``pid`` is a workflow (use :meth:`watch`, which waits for
+                the Temporal host to take the watch).
+            NotFound: the process is not alive.
+        """
+        if self._monitor_native(pid) == "remote":
+            raise error_for(
+                "Invalid", f"{pid} runs on another host: use 'await mailbox.watch(pid)'"
+            )
+
+    async def watch(self, pid: str) -> None:
+        """Receive a ``pid.exit`` event when ``pid`` ends: a native process or a workflow.
+
+        A workflow that has already ended still delivers its ``pid.exit``.
+
+        Raises:
+            NotFound: the process is not alive, or no such workflow exists.
+        """
+        if self._monitor_native(pid) == "remote":
+            router = self._runtime.router
+            if router is None:
+                raise error_for("Unavailable", f"no host can watch {pid}")
+            await router.remote("watch", {"watcher": self.pid, "target": pid, "mode": "monitor"})
+
+    def _monitor_native(self, pid: str) -> str | None:
+        return _text(_raise(self._runtime._lua(self._runtime.H.ext_mailbox_monitor, self.pid, pid)))
 
     def close(self) -> None:
         """Releases the PID; later sends to it fail with NotFound."""

@@ -845,11 +845,17 @@ function H.ext_close_mailbox(pid)
   return true
 end
 
--- Monitor by a Python mailbox (so its owner gets EXIT events).
+-- Monitor by a Python mailbox (so its owner gets EXIT events). A PID of another
+-- host (a workflow) answers true, "remote": Python then asks that host to watch it.
 function H.ext_mailbox_monitor(mailbox_pid, target_pid)
-  local me, t = procs[mailbox_pid], procs[target_pid]
+  local me = procs[mailbox_pid]
   if not me then return false, "NotFound", "mailbox closed" end
-  if not t then return false, "NotFound", "process " .. target_pid .. " is not alive" end
+  local kind, t = resolve(target_pid)
+  if not kind then return false, t:kind(), t:message() end
+  if kind == "remote" then
+    me.remote_watch = true  -- its watchers are dropped when the mailbox closes
+    return true, "remote"
+  end
   add_monitor(me, t)
   return true
 end

@@ -106,11 +106,12 @@ class Probe:
             raise ExpectationFailed(f"probe {self.pid} expected no message, got {_show(item)}")
 
     async def expect_exit(self, pid: str, timeout: float = DEFAULT_TIMEOUT) -> ExitResult:
-        """Waits for a native process to end.
+        """Waits for a process or a workflow to end.
 
         Args:
-            pid: a process spawned with :meth:`spawn` (ended or not), or any live
-                process of this node's native hosts (the probe monitors it now).
+            pid: a process spawned with :meth:`spawn` (ended or not), any live
+                process of this node's native hosts, or a workflow (ended or not;
+                the probe watches it now).
             timeout: seconds to wait for the end (virtual under autojump).
 
         Returns:
@@ -128,7 +129,7 @@ class Probe:
                 return _exit_result(pid, item)
         try:
             if pid not in self._monitored:
-                self.mailbox.monitor(pid)
+                await self.mailbox.watch(pid)
                 self._monitored.add(pid)
         except OrreryError as exc:
             raise ExpectationFailed(

@@ -6,6 +6,8 @@ plugin's ``node`` and ``probe`` fixtures.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import orrery
 import pytest
 import trio
@@ -111,3 +113,31 @@ async def test_hours_of_sleep_take_no_real_time_under_the_autojump_clock(
     assert (await probe.expect("woke", timeout=4 * 3600)).payload == "3h"
     assert (await probe.expect_exit(pid)).value == {"slept_s": 3 * 3600}
     assert autojump_clock.current_time() - start == pytest.approx(3 * 3600)
+
+
+async def test_expect_exit_waits_for_a_workflow_running_or_ended(node_factory) -> None:
+    """A workflow's end is observed like a process's, through the Temporal host."""
+    durable = Path(__file__).parent / "apps" / "durable"
+    async with (
+        node_factory(durable, temporal=True) as node,
+        Probe.open(node) as probe,
+        Probe.open(node) as late,
+    ):
+        pid = await node.spawn("dur:order", "dur:worker", "o-2")
+        with trio.fail_after(60):
+            first = await probe.expect_exit(pid, timeout=60)
+            # `late` starts watching after the workflow ended: its end is still reported
+            second = await late.expect_exit(pid, timeout=60)
+    assert first.unwrap() == second.unwrap() == ["reserve:o-2", "charge:o-2"]
+
+
+async def test_a_python_mailbox_cannot_monitor_a_workflow_synchronously(node_factory) -> None:
+    durable = Path(__file__).parent / "apps" / "durable"
+    async with node_factory(durable, temporal=True) as node, node.mailbox() as box:
+        pid = await node.spawn("dur:order", "dur:worker", "o-4")
+        with pytest.raises(orrery.errors.InvalidError, match=r"await mailbox\.watch"):
+            box.monitor(pid)
+        await box.watch(pid)
+        with trio.fail_after(60):
+            event = await box.next_event()
+    assert (event.topic, event.sender) == ("pid.exit", pid)
