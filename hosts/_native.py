@@ -25,7 +25,7 @@ import math
 import os
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 import attrs
@@ -561,9 +561,14 @@ class NativeRuntime:
         name: str | None = None,
         messages: Sequence[tuple[str, Sequence[Any]]] = (),
         context: dict[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
         on_exit: Callable[[str, bytes], None] | None = None,
     ) -> str:
-        """Spawns a process and returns its PID; raises OrreryError."""
+        """Spawns a process and returns its PID; raises OrreryError.
+
+        ``options`` are the spawn options of ``process.with_options`` (``mailbox``
+        applies here; workflow start options are ignored on a native host).
+        """
         watch_id = None
         if on_exit is not None:
             watch_id = next(self._watch_ids)
@@ -575,6 +580,8 @@ class NativeRuntime:
             opts["messages"] = [[topic, list(values)] for topic, values in messages]
         if context:
             opts["ctx"] = context
+        if options:
+            opts["options"] = dict(options)
         try:
             return (
                 _text(

@@ -723,7 +723,7 @@ function H.ext_spawn(entry, host, args_bytes, opts_bytes, watch_id)
     end
   end
   local spec = {entry = entry, host = host, args = decode_args(args_bytes), name = opts.name,
-                messages = messages, ctx = opts.ctx}
+                messages = messages, ctx = opts.ctx, options = opts.options}
   if remote[host] then return false, "Invalid", "use the remote host API for " .. host end
   local proc, err = spawn_local(spec, nil)
   if not proc then return fail(err) end

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import math
 import os
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -347,18 +347,28 @@ class Node:
         name: str | None = None,
         messages: Sequence[tuple[str, Sequence[Any]]] = (),
         context: dict[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
     ) -> str:
         """Spawns ``entry`` on ``host`` with ``args``; returns the PID.
 
-        On a ``temporal.worker`` host this starts a workflow.
+        On a ``temporal.worker`` host this starts a workflow. ``options`` are those of
+        ``process.with_options`` in Lua: workflow start options
+        (``"temporal.workflow.execution_timeout": "1h"``, ...; ignored on a native
+        host) and ``mailbox`` (bounds on a native host, docs/mailboxes.md).
+
+        Raises:
+            InvalidError: an option key that is neither ``mailbox`` nor a workflow option.
         """
+        _check_spawn_options(options)
         if self._is_worker(host):
             spec = self._remote_spec(
-                entry, host, args, name=name, messages=messages, context=context
+                entry, host, args, name=name, messages=messages, context=context, options=options
             )
             return str(await self._remote("spawn", spec))
         await trio.lowlevel.checkpoint()
-        return self.native.spawn(entry, host, args, name=name, messages=messages, context=context)
+        return self.native.spawn(
+            entry, host, args, name=name, messages=messages, context=context, options=options
+        )
 
     async def exec(self, entry: str, host: str, *args: Any, **options: Any) -> Any:
         """Spawns ``entry`` and waits for its result (raises its error)."""
@@ -367,6 +377,7 @@ class Node:
 
     async def run_process(self, entry: str, host: str, *args: Any, **options: Any) -> ExitResult:
         """Spawns ``entry`` and returns how it ended, failure included."""
+        _check_spawn_options(options.get("options"))
         if self._is_worker(host):
             spec = self._remote_spec(entry, host, args, **options)
             try:
@@ -484,6 +495,19 @@ class Node:
             assert nested is not None
             info = nested
         return info
+
+
+def _check_spawn_options(options: Mapping[str, Any] | None) -> None:
+    """Refuses spawn option keys ``process.with_options`` would refuse."""
+    for key in options or {}:
+        if key != "mailbox" and not (
+            isinstance(key, str) and key.startswith(("workflow.", "temporal.workflow."))
+        ):
+            raise error_for(
+                "Invalid",
+                f'unknown spawn option "{key}" (accepted: mailbox, workflow.* and '
+                "temporal.workflow.* keys)",
+            )
 
 
 @asynccontextmanager

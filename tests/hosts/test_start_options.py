@@ -49,3 +49,24 @@ def test_worker_options_map_to_sdk_worker_parameters() -> None:
     assert kwargs["max_task_queue_activities_per_second"] == 20.0
     assert kwargs["no_remote_activities"] is True
     assert kwargs["graceful_shutdown_timeout"].total_seconds() == 7.0  # 0s: the lifecycle's
+
+
+async def test_python_spawn_passes_start_options_like_with_options() -> None:
+    dirs = [APPS / "base-native", APPS / "base-temporal", Path(__file__).parent / "apps" / "cron"]
+    async with orrery.open_node(dirs, IN_MEMORY) as node:
+        with trio.fail_after(60):
+            pid = await node.spawn(
+                "cron:tick",
+                "app:worker",
+                name="from-python",
+                options={"temporal.workflow.cron_schedule": "*/5 * * * *"},
+            )
+            client = node.temporal.router.clients["app:temporal"]
+
+            async def started() -> Any:
+                history = await client.get_workflow_handle("from-python").fetch_history()
+                return history.events[0].workflow_execution_started_event_attributes
+
+            attrs = await node.temporal.bridge.run(started)
+            await node.terminate(pid)
+    assert attrs.cron_schedule == "*/5 * * * *"

@@ -14,7 +14,7 @@ from typing import Any
 import orrery
 import pytest
 import trio
-from orrery.errors import NotFound, RateLimited
+from orrery.errors import InvalidError, NotFound, RateLimited
 
 APP = Path(__file__).parent / "apps" / "mbox"
 ENTRY = {"whole": "whole", "topic": "per_topic"}
@@ -194,3 +194,16 @@ async def test_a_consumer_that_never_reads_cannot_exhaust_memory(policy: str) ->
     assert (stats["queued"], stats["dropped"]) == (3, 21_000 - 3)
     # unbounded, 20,000 messages of ~260 bytes would hold more than 5 MB
     assert grown < 64 * 1024
+
+
+async def test_python_spawn_options_bound_a_mailbox_like_with_options() -> None:
+    """node.spawn(options={"mailbox": ...}) bounds an entry that declares no mailbox."""
+    async with orrery.open_node([APP]) as node:
+        bounds = {"mailbox": {"capacity": 2, "overflow": "fail"}}
+        pid = await node.spawn("t.mbox:plain", "t.mbox:processes", None, "gate", 0, options=bounds)
+        for i in range(2):
+            await node.send(pid, "n", i)
+        with pytest.raises(RateLimited):
+            await node.send(pid, "n", 2)
+        with pytest.raises(InvalidError, match='unknown spawn option "mailbx"'):
+            await node.spawn("t.mbox:plain", "t.mbox:processes", options={"mailbx": {}})
