@@ -45,7 +45,12 @@ import trio
 from orrery.hosts.temporal._bridge import AsyncioThread
 from orrery.hosts.temporal._converter import DATA_CONVERTER
 from orrery.hosts.temporal._devserver import DevServer
-from orrery.hosts.temporal._workflow import LuaWorkflow, WorkerContext, WorkerInterceptor
+from orrery.hosts.temporal._workflow import (
+    LuaWorkflow,
+    WorkerContext,
+    WorkerInterceptor,
+    worker_context,
+)
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
@@ -141,32 +146,8 @@ class PythonSide:
 
 
 def replay_context(registry: Any, worker_id: str) -> WorkerContext:
-    """The WorkerContext a running ``WorkerRun`` would register, built from the registry.
-
-    A copy of ``_services.WorkerRun._context()``, which needs a running TemporalHost
-    (connected clients, filled router tables); orrery has no public way to build one
-    for a Replayer (see the README).
-    """
-    worker = registry.get(worker_id)
-    client = registry.get(worker.client)
-    types: dict[str, str] = {}
-    type_names: dict[str, str] = {}
-    for e in registry.of_kind("workflow.lua", "process.lua"):
-        name = getattr(e, "workflow_name", None) or e.id
-        type_names[e.id] = name
-        types.setdefault(name, e.id)
-    workers = registry.of_kind("temporal.worker")
-    return WorkerContext(
-        worker_id=worker.id,
-        client_id=worker.client,
-        task_queue=worker.task_queue,
-        namespace=client.temporal_namespace,
-        types=types,
-        type_names=type_names,
-        entries=list(registry.of_kind("workflow.lua", "process.lua", "function.lua")),
-        workers={w.id: w.client for w in workers},
-        queues={w.id: w.task_queue for w in workers},
-    )
+    """The WorkerContext a running ``WorkerRun`` would register, built from the registry."""
+    return worker_context(registry, worker_id)
 
 
 #: Build ID of the replayers (the Replayer runs every workflow on the task queue

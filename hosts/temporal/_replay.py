@@ -18,7 +18,7 @@ import temporalio.worker
 
 from ...runtime._errors import NondeterminismError
 from ._converter import DATA_CONVERTER
-from ._workflow import LuaWorkflow, WorkerContext, WorkerInterceptor
+from ._workflow import LuaWorkflow, WorkerContext, WorkerInterceptor, worker_context
 
 if TYPE_CHECKING:
     from ...runtime._registry import Registry
@@ -38,30 +38,11 @@ class ReplayOutcome:
 
 
 def context_for(registry: Registry, worker_id: str, task_queue: str) -> WorkerContext:
-    """The workflow context a worker would use, built from a registry.
+    """The workflow context the worker would use, built from a registry.
 
     Its Lua state has the registry's ``lua_memory_limit``, as a worker's has.
     """
-    worker = registry.get(worker_id)
-    client_id = getattr(worker, "client", "replay")
-    types: dict[str, str] = {}
-    type_names: dict[str, str] = {}
-    for entry in registry.of_kind("workflow.lua", "process.lua"):
-        name = getattr(entry, "workflow_name", None) or entry.id
-        type_names[entry.id] = name
-        types.setdefault(name, entry.id)
-    workers = {w.id: w.client for w in registry.of_kind("temporal.worker")}  # type: ignore[attr-defined]
-    return WorkerContext(
-        worker_id=worker_id,
-        client_id=client_id,
-        task_queue=task_queue,
-        namespace="default",
-        types=types,
-        type_names=type_names,
-        entries=list(registry.of_kind("workflow.lua", "process.lua", "function.lua")),
-        workers=workers,
-        max_memory=registry.config.lua_memory_limit,
-    )
+    return worker_context(registry, worker_id, task_queue=task_queue)
 
 
 async def replay(

@@ -29,7 +29,13 @@ from ._converter import DATA_CONVERTER
 from ._devserver import DevServer
 from ._observe import describe_workflow, list_workflows
 from ._router import ClientInterceptor, TemporalRouter
-from ._workflow import LuaWorkflow, WorkerContext, WorkerInterceptor
+from ._workflow import (
+    LuaWorkflow,
+    WorkerContext,
+    WorkerInterceptor,
+    worker_context,
+    workflow_types,
+)
 
 if TYPE_CHECKING:
     from ...runtime._registry import Registry, TemporalClientEntry, TemporalWorkerEntry
@@ -54,18 +60,12 @@ class TemporalHost:
         native.router = self.router
         workers = registry.of_kind("temporal.worker")
         self.client_of = {w.id: w.client for w in workers}  # type: ignore[attr-defined]
+        _, type_names = workflow_types(registry)
         for w in workers:
             native._lua(native.H.set_remote_host, w.id)
             self.router.workers[w.id] = (w.client, w.task_queue)  # type: ignore[attr-defined]
-            self.router.type_names[w.id] = self._type_names(w.id)
-
-    def _type_names(self, worker_id: str) -> dict[str, str]:
-        """Entry ID -> type name for the Lua entries a worker runs (all of them)."""
-        names: dict[str, str] = {}
-        for entry in self.registry.of_kind("workflow.lua", "process.lua"):
-            name = getattr(entry, "workflow_name", None) or entry.id
-            names[entry.id] = name
-        return names
+            # every worker runs every Lua entry, under the same type names
+            self.router.type_names[w.id] = type_names
 
     async def start(self) -> None:
         """Starts the asyncio thread (before any Temporal service starts)."""
@@ -228,27 +228,9 @@ class WorkerRun:
         return None
 
     def _context(self) -> WorkerContext:
-        registry = self.host.registry
-        entry = self.entry
-        client_id = entry.client
-        types: dict[str, str] = {}
-        type_names: dict[str, str] = {}
-        for e in registry.of_kind("workflow.lua", "process.lua"):
-            name = getattr(e, "workflow_name", None) or e.id
-            type_names[e.id] = name
-            types.setdefault(name, e.id)
-        lua_entries = registry.of_kind("workflow.lua", "process.lua", "function.lua")
-        return WorkerContext(
-            worker_id=entry.id,
-            client_id=client_id,
-            task_queue=entry.task_queue,
-            namespace=self.host.router.namespaces.get(client_id, "default"),
-            types=types,
-            type_names=type_names,
-            entries=list(lua_entries),
-            workers=dict(self.host.client_of),
-            queues={w: q for w, (_, q) in self.host.router.workers.items()},
-            max_memory=self.host.native.max_memory,
+        # the node's effective memory limit, which open_node(max_memory=) may override
+        return worker_context(
+            self.host.registry, self.entry.id, max_memory=self.host.native.max_memory
         )
 
     async def start(self) -> None:

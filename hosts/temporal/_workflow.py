@@ -24,7 +24,7 @@ import logging
 from collections import deque
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import temporalio.api.common.v1
@@ -50,6 +50,9 @@ from ._converter import (
     values_from_payloads,
 )
 from ._options import activity_kwargs, child_kwargs, normalise, search_attributes
+
+if TYPE_CHECKING:
+    from ...runtime._registry import Registry
 
 _log = logging.getLogger("orrery.workflow")
 _lua_log = logging.getLogger("orrery.lua")
@@ -147,6 +150,58 @@ class WorkerContext:
                 engine.define(entry)
             self._engine = engine
         return self._engine
+
+
+def workflow_types(registry: Registry) -> tuple[dict[str, str], dict[str, str]]:
+    """``(type name -> entry ID, entry ID -> type name)`` of the workflow-capable entries.
+
+    Every worker runs every ``workflow.lua`` and ``process.lua`` entry, under its custom
+    ``meta.temporal.workflow.name`` or else its entry ID (the registry keeps names unique).
+    """
+    types: dict[str, str] = {}
+    type_names: dict[str, str] = {}
+    for entry in registry.of_kind("workflow.lua", "process.lua"):
+        name = getattr(entry, "workflow_name", None) or entry.id
+        type_names[entry.id] = name
+        types.setdefault(name, entry.id)
+    return types, type_names
+
+
+def worker_context(
+    registry: Registry,
+    worker_id: str,
+    *,
+    task_queue: str | None = None,
+    max_memory: int | None = None,
+) -> WorkerContext:
+    """The context of a ``temporal.worker`` entry's workflows, built from the registry.
+
+    Used by a running worker and by replays, so that a replayed workflow issues
+    the commands (child task queues and namespaces included) its worker issued.
+
+    Args:
+        registry: the loaded registry.
+        worker_id: the ``temporal.worker`` entry.
+        task_queue: the effective task queue (default: the entry's).
+        max_memory: the workflow Lua state's byte limit (default: the registry's
+            ``lua_memory_limit``; a node passes its effective limit).
+    """
+    worker = registry.get(worker_id)
+    client = registry.get(worker.client)  # type: ignore[attr-defined]
+    workers = registry.of_kind("temporal.worker")
+    types, type_names = workflow_types(registry)
+    return WorkerContext(
+        worker_id=worker_id,
+        client_id=worker.client,  # type: ignore[attr-defined]
+        task_queue=task_queue or worker.task_queue,  # type: ignore[attr-defined]
+        namespace=client.temporal_namespace,  # type: ignore[attr-defined]
+        types=types,
+        type_names=type_names,
+        entries=list(registry.of_kind("workflow.lua", "process.lua", "function.lua")),
+        workers={w.id: w.client for w in workers},  # type: ignore[attr-defined]
+        queues={w.id: w.task_queue for w in workers},  # type: ignore[attr-defined]
+        max_memory=registry.config.lua_memory_limit if max_memory is None else max_memory,
+    )
 
 
 _current: contextvars.ContextVar[LuaWorkflow | None] = contextvars.ContextVar(
@@ -724,4 +779,6 @@ __all__ = [
     "WorkerInterceptor",
     "array_of",
     "header",
+    "worker_context",
+    "workflow_types",
 ]
