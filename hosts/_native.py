@@ -43,8 +43,6 @@ _lua_log = logging.getLogger("orrery.lua")
 
 #: Lua steps per batch before the scheduler lets other trio tasks run.
 BATCH_STEPS = 2000
-#: Room kept free beyond a call's byte arguments when Python calls into a limited state.
-ARGUMENT_SLACK = 64 * 1024
 
 _LEVELS = {
     b"debug": logging.DEBUG,
@@ -311,7 +309,9 @@ class NativeRuntime:
         """
         values = [a.encode() if isinstance(a, str) else a for a in args]
         if self.max_memory:
-            self._check_room(values)
+            why = self.engine.no_room_for(sum(len(v) for v in values if isinstance(v, bytes)))
+            if why is not None:
+                raise error_for("Internal", f"out of memory: {why}", retryable=False)
         try:
             return fn(*values)
         except LuaMemoryError:
@@ -324,22 +324,6 @@ class NativeRuntime:
             ) from None
         finally:
             self._wake.set()
-
-    def _check_room(self, values: Sequence[Any]) -> None:
-        """Refuses arguments that cannot be copied into the state within its memory limit.
-
-        Lua copies call arguments outside any protected call, so running out of memory
-        there would abort the whole Python process instead of raising.
-        """
-        size = sum(len(v) for v in values if isinstance(v, bytes))
-        used = self.engine.runtime.get_memory_used() or 0
-        if used + size + ARGUMENT_SLACK > self.max_memory:
-            raise error_for(
-                "Internal",
-                f"out of memory: a value of {format_bytes(size)} does not fit in the node's Lua "
-                f"memory limit of {format_bytes(self.max_memory)} ({format_bytes(used)} in use)",
-                retryable=False,
-            )
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Runs the scheduler and the timer loop until cancelled."""

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from lupa import lua54
 
 from ._errors import OrreryInternalError, Problem, error_for
+from ._sizes import format_bytes
 
 if TYPE_CHECKING:
     from ._registry import LuaEntry
@@ -58,6 +59,12 @@ def lua_file(package: str, name: str) -> tuple[bytes, bytes]:
     return _read(package, name), f"={package.rsplit('.', 1)[-1]}/{name}".encode()
 
 
+#: Room kept free beyond the bytes handed to a limited state: Lua copies call arguments
+#: outside any protected call, so a copy that cannot fit would abort the whole process
+#: (a Lua "PANIC") instead of raising.
+ARGUMENT_SLACK = 64 * 1024
+
+
 class LuaEngine:
     """One Lua state with the kernel, a host's operations and the modules.
 
@@ -85,6 +92,7 @@ class LuaEngine:
             attribute_filter=_deny_attributes,
             max_memory=max_memory or None,
         )
+        self.max_memory = max_memory
         rt = self.runtime
         self._load = rt.eval("load")
         self._empty_env = rt.table()
@@ -259,6 +267,22 @@ class LuaEngine:
     def memory_used(self) -> int:
         """Bytes currently allocated by the Lua state."""
         return int(self._gc_count() * 1024)
+
+    def no_room_for(self, size: int) -> str | None:
+        """Why ``size`` bytes cannot be handed to this state now, or ``None`` when they can.
+
+        Callers check before a call into Lua that copies ``size`` bytes of arguments,
+        and refuse the call with the returned reason.
+        """
+        if not self.max_memory:
+            return None
+        used = self.runtime.get_memory_used() or 0
+        if used + size + ARGUMENT_SLACK <= self.max_memory:
+            return None
+        return (
+            f"a value of {format_bytes(size)} does not fit in the node's Lua memory limit of "
+            f"{format_bytes(self.max_memory)} ({format_bytes(used)} in use)"
+        )
 
 
 def _to_lua(value: Any, rt: Any) -> Any:

@@ -62,9 +62,6 @@ FROM_HEADER = "orrery-from"
 CANCEL_SIGNAL = "@orrery.cancel"
 DELIVER_ACTIVITY = "__orrery_deliver"
 RANDOM_ACTIVITY = "__orrery_random"
-#: Room left besides a value handed to Lua (Lua copies call arguments unprotected, so a
-#: copy that cannot fit would abort the process instead of raising).
-ARGUMENT_SLACK = 64 * 1024
 
 _LEVELS = {
     b"debug": logging.DEBUG,
@@ -421,13 +418,9 @@ class LuaWorkflow:
         assert context is not None
         limit = context.max_memory
         engine = context.engine()
-        if limit and size:
-            used = engine.runtime.get_memory_used() or 0
-            if used + size + ARGUMENT_SLACK > limit:
-                raise _OutOfMemory(
-                    f"out of memory (a value of {format_bytes(size)} does not fit in the node's "
-                    f"Lua memory limit of {format_bytes(limit)}, {format_bytes(used)} in use)"
-                )
+        why = engine.no_room_for(size) if size else None
+        if why is not None:
+            raise _OutOfMemory(f"out of memory: {why}")
         try:
             return fn(*args)
         except LuaMemoryError:
