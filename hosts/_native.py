@@ -35,22 +35,13 @@ from lupa.lua54 import LuaMemoryError
 from ..runtime._codec import ErrorValue, decode, encode
 from ..runtime._engine import LuaEngine, lua_file
 from ..runtime._errors import OrreryError, error_for
-from ..runtime._logging import host_of_pid
+from ..runtime._logging import log_from_lua
 from ..runtime._sizes import format_bytes
 
 _log = logging.getLogger("orrery.native")
-_lua_log = logging.getLogger("orrery.lua")
 
 #: Lua steps per batch before the scheduler lets other trio tasks run.
 BATCH_STEPS = 2000
-
-_LEVELS = {
-    b"debug": logging.DEBUG,
-    b"info": logging.INFO,
-    b"warn": logging.WARNING,
-    b"warning": logging.WARNING,
-    b"error": logging.ERROR,
-}
 
 FUNCTIONS_HOST = "orrery:functions"
 PYTHON_HOST = "orrery:python"
@@ -256,7 +247,7 @@ class NativeRuntime:
             "monotonic": self._monotonic,
             "timer": self._add_timer,
             "random": os.urandom,
-            "log": self._log,
+            "log": log_from_lua,
             "exit_notify": self._exit_notify,
             "mailbox_put": self._mailbox_put,
             "mailbox_closed": self._mailbox_closed,
@@ -366,31 +357,6 @@ class NativeRuntime:
             scope.deadline = deadline
 
     # -- callbacks from Lua ------------------------------------------------------------
-
-    def _log(
-        self, level: bytes, pid: bytes, entry: bytes, message: bytes, fields: bytes | None
-    ) -> None:
-        pid_text = _text(pid)
-        extra: dict[str, Any] = {
-            "pid": pid_text,
-            "entry": _text(entry),
-            "host": host_of_pid(pid_text),
-        }
-        raw = _text(message) or ""
-        text = raw
-        if fields:
-            decoded = decode(fields)
-            if isinstance(decoded, dict) and decoded:
-                extra["fields"] = decoded
-                text += " " + " ".join(f"{k}={v}" for k, v in sorted(decoded.items(), key=str))
-        _lua_log.log(
-            _LEVELS.get(level, logging.INFO),
-            "%s [%s %s]",
-            text,
-            extra["entry"],
-            extra["pid"],
-            extra={"orrery": extra, "orrery_text": raw},
-        )
 
     def _trace(self, event: bytes, a: Any, b: Any = None, c: Any = None, d: Any = None) -> None:
         tracer = self._tracer

@@ -13,10 +13,53 @@ import sys
 from datetime import UTC, datetime
 from typing import IO, Any
 
+from ._codec import decode
+
 #: ``--log-format`` values.
 LOG_FORMATS = ("text", "json")
 
 _TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+
+
+#: Level names the Lua ``logger`` module sends.
+_LUA_LEVELS = {
+    b"debug": logging.DEBUG,
+    b"info": logging.INFO,
+    b"warn": logging.WARNING,
+    b"warning": logging.WARNING,
+    b"error": logging.ERROR,
+}
+_lua_log = logging.getLogger("orrery.lua")
+
+
+def log_from_lua(
+    level: bytes, pid: bytes, entry: bytes, message: bytes, fields: bytes | None
+) -> None:
+    """Logs one ``logger`` call of a process, on any host (logger ``orrery.lua``).
+
+    The record carries ``pid``, ``entry``, ``host`` and the call's ``fields`` for the
+    JSON form; the text form reads ``message k=v ... [entry pid]``.
+    """
+    pid_text = pid.decode(errors="replace")
+    extra: dict[str, Any] = {
+        "pid": pid_text,
+        "entry": entry.decode(errors="replace"),
+        "host": host_of_pid(pid_text),
+    }
+    raw = text = message.decode(errors="replace")
+    if fields:
+        decoded = decode(fields)
+        if isinstance(decoded, dict) and decoded:
+            extra["fields"] = decoded
+            text += " " + " ".join(f"{k}={v}" for k, v in sorted(decoded.items(), key=str))
+    _lua_log.log(
+        _LUA_LEVELS.get(level, logging.INFO),
+        "%s [%s %s]",
+        text,
+        extra["entry"],
+        pid_text,
+        extra={"orrery": extra, "orrery_text": raw},
+    )
 
 
 def host_of_pid(pid: str | None) -> str | None:

@@ -38,7 +38,7 @@ from temporalio.common import RawValue
 from ...runtime._codec import ErrorValue, decode, encode
 from ...runtime._engine import LuaEngine, lua_file
 from ...runtime._errors import OrreryError
-from ...runtime._logging import host_of_pid
+from ...runtime._logging import log_from_lua
 from ...runtime._sizes import format_bytes
 from ._converter import (
     Packed,
@@ -55,20 +55,12 @@ if TYPE_CHECKING:
     from ...runtime._registry import Registry
 
 _log = logging.getLogger("orrery.workflow")
-_lua_log = logging.getLogger("orrery.lua")
 
 CONTEXT_HEADER = "orrery-context"
 FROM_HEADER = "orrery-from"
 CANCEL_SIGNAL = "@orrery.cancel"
 DELIVER_ACTIVITY = "__orrery_deliver"
 RANDOM_ACTIVITY = "__orrery_random"
-
-_LEVELS = {
-    b"debug": logging.DEBUG,
-    b"info": logging.INFO,
-    b"warn": logging.WARNING,
-    b"error": logging.ERROR,
-}
 
 
 def header(value: Any) -> temporalio.api.common.v1.Payload:
@@ -225,28 +217,9 @@ def _random_bytes(n: int) -> bytes:
 def _log_record(
     level: bytes, pid: bytes, entry: bytes, message: bytes, fields: bytes | None
 ) -> None:
-    if workflow.unsafe.is_replaying():
-        return
-    raw = text = message.decode(errors="replace")
-    pid_text = pid.decode(errors="replace")
-    extra: dict[str, Any] = {
-        "pid": pid_text,
-        "entry": entry.decode(errors="replace"),
-        "host": host_of_pid(pid_text),
-    }
-    if fields:
-        decoded = decode(fields)
-        if isinstance(decoded, dict):
-            extra["fields"] = decoded
-            text += " " + " ".join(f"{k}={v}" for k, v in sorted(decoded.items(), key=str))
-    _lua_log.log(
-        _LEVELS.get(level, logging.INFO),
-        "%s [%s %s]",
-        text,
-        extra["entry"],
-        pid_text,
-        extra={"orrery": extra, "orrery_text": raw},
-    )
+    """A workflow's ``logger`` call, logged once: never again while the workflow replays."""
+    if not workflow.unsafe.is_replaying():
+        log_from_lua(level, pid, entry, message, fields)
 
 
 def _info() -> bytes:
