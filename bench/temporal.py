@@ -27,7 +27,6 @@ import concurrent.futures
 import itertools
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -57,6 +56,7 @@ from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bridge_latency import measure as measure_hops
 from bridge_latency import percentile
+from run import machine as run_machine
 from temporal_baseline import PySequence, PyTrivial, py_echo
 
 APPS = Path(__file__).resolve().parent / "apps_temporal"
@@ -705,17 +705,7 @@ def print_phases(results: list[Result]) -> None:
 
 
 def machine() -> dict[str, Any]:
-    import lupa
-
-    return {
-        "python": platform.python_version(),
-        "trio": trio.__version__,
-        "lupa": lupa.__version__,
-        "temporalio": temporalio.__version__,
-        "orrery": orrery.__version__,
-        "cpus": os.cpu_count(),
-        "platform": platform.platform(),
-    }
+    return {**run_machine(), "temporalio": temporalio.__version__}
 
 
 def main(argv: list[str] | None = None) -> int:
