@@ -94,6 +94,13 @@ def rpc_error(exc: BaseException) -> OrreryError:
     return error_for("Internal", str(exc))
 
 
+def _not_found(exc: temporalio.service.RPCError, pid: str, what: str) -> Exception:
+    """``NotFound`` naming the workflow of ``pid`` for a NOT_FOUND answer; else ``exc``."""
+    if exc.status == temporalio.service.RPCStatusCode.NOT_FOUND:
+        return error_for("NotFound", f"workflow {_workflow_id(pid)} {what}")
+    return exc
+
+
 def _workflow_id(pid: str) -> str:
     return pid[pid.index("|") + 1 : -1]
 
@@ -248,11 +255,7 @@ class TemporalRouter:
                 args=[raw(encode(v)) for v in _values(args.get("values"), args.get("n"))],
             )
         except temporalio.service.RPCError as exc:
-            if exc.status == temporalio.service.RPCStatusCode.NOT_FOUND:
-                raise error_for(
-                    "NotFound", f"workflow {_workflow_id(args['dest'])} is not running"
-                ) from None
-            raise
+            raise _not_found(exc, args["dest"], "is not running") from None
         finally:
             CLIENT_HEADERS.reset(token)
         return True
@@ -262,11 +265,7 @@ class TemporalRouter:
         try:
             await handle.terminate(reason=f"terminated by {args.get('by') or '{|system}'}")
         except temporalio.service.RPCError as exc:
-            if exc.status == temporalio.service.RPCStatusCode.NOT_FOUND:
-                raise error_for(
-                    "NotFound", f"workflow {_workflow_id(args['target'])} is not running"
-                ) from None
-            raise
+            raise _not_found(exc, args["target"], "is not running") from None
         return True
 
     async def _op_cancel(self, args: dict[str, Any]) -> bool:
@@ -284,11 +283,7 @@ class TemporalRouter:
             await handle.signal(CANCEL_SIGNAL, Packed(encode(meta)))
             await handle.cancel()
         except temporalio.service.RPCError as exc:
-            if exc.status == temporalio.service.RPCStatusCode.NOT_FOUND:
-                raise error_for(
-                    "NotFound", f"workflow {_workflow_id(target)} is not running"
-                ) from None
-            raise
+            raise _not_found(exc, target, "is not running") from None
         if deadline_ns:
             asyncio.get_running_loop().create_task(self._enforce(handle, deadline_ns / 1e9))
         return True
@@ -312,11 +307,7 @@ class TemporalRouter:
         try:
             desc = await handle.describe()
         except temporalio.service.RPCError as exc:
-            if exc.status == temporalio.service.RPCStatusCode.NOT_FOUND:
-                raise error_for(
-                    "NotFound", f"workflow {_workflow_id(target)} does not exist"
-                ) from None
-            raise
+            raise _not_found(exc, target, "does not exist") from None
         client, _, _ = self._client_for(_host_of(target))
         pinned = client.get_workflow_handle(handle.id, run_id=desc.run_id, result_type=RawValue)
         self._watch(args["watcher"], target, args["mode"], pinned)
