@@ -56,19 +56,8 @@ local function protect(fn, ...)
   error(v, 0)
 end
 
--- Lua compares strings with strcoll; that is bytewise under the "C" collation. If the process
--- collates differently, sort with an explicit bytewise comparison.
-local bytewise_lt
-if not (("B" < "a") and ("a" < "\200") and not ("a\0b" < "a")) then
-  bytewise_lt = function(a, b)
-    local la, lb = #a, #b
-    for i = 1, (la < lb and la or lb) do
-      local x, y = sbyte(a, i), sbyte(b, i)
-      if x ~= y then return x < y end
-    end
-    return la < lb
-  end
-end
+-- object keys sort in the codec's bytewise order (plain `<` under the "C" collation)
+local bytewise_lt = K.codec.bytewise_lt
 
 -------------------------------------------------------------------------------
 -- encode

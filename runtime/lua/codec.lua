@@ -129,7 +129,8 @@ return function(hooks)
   local is_error, error_fields, make_error, unwrap =
     hooks.is_error, hooks.error_fields, hooks.make_error, hooks.unwrap
 
-  local codec = {MAX_DEPTH = MAX_DEPTH}
+  -- bytewise_lt: the bytewise string order (nil when plain `<` already is), for table.sort
+  local codec = {MAX_DEPTH = MAX_DEPTH, bytewise_lt = bytewise_lt}
 
   -- Checks the fields of an error object; returns nil or a problem.
   local function error_problem(kind, message, retryable, details)

@@ -37,6 +37,8 @@ function K.error(kind, message, retryable, details)
 end
 function K.is_error(v) return debug.getmetatable(v) == ErrMT end
 function K.invalid(message) error(K.error("Invalid", message, false), 0) end
+-- the codec's bytewise order; nil: plain `<` is bytewise (the "C" collation Python keeps)
+K.codec = {bytewise_lt = nil}
 return K
 """
 
