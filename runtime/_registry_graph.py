@@ -10,7 +10,14 @@ from collections.abc import Mapping, Sequence
 
 from ._errors import Problem
 from ._registry_checks import PendingRef, did_you_mean
-from ._registry_model import SERVICE_KINDS, Entry, LuaEntry, TemporalWorkerEntry, join_kinds
+from ._registry_model import (
+    SERVICE_KINDS,
+    Entry,
+    LuaEntry,
+    TemporalWorkerEntry,
+    entry_problem,
+    join_kinds,
+)
 
 __all__ = ["check_cycles", "check_references", "check_task_queues", "check_workflow_names"]
 
@@ -223,14 +230,7 @@ def check_workflow_names(entries: Sequence[Entry]) -> list[Problem]:
 def _clash(entry: Entry, other: Entry, field: str, message: str) -> Problem:
     """A problem on ``entry`` for ``field``; ``{other}`` in the message names the other entry."""
     where = other.file if other.line is None else f"{other.file}:{other.line}"
-    return Problem(
-        file=entry.file,
-        line=entry.line,
-        entry=entry.id,
-        kind=entry.kind,
-        field=field,
-        message=message.replace("{other}", f"{other.id} ({where})"),
-    )
+    return entry_problem(entry, field, message.replace("{other}", f"{other.id} ({where})"))
 
 
 def check_task_queues(entries: Sequence[Entry]) -> list[Problem]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from ._errors import InvalidError, NotFound
+from ._errors import InvalidError, NotFound, Problem
 from ._sizes import DEFAULT_LUA_MEMORY_LIMIT
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "SupervisorEntry",
     "TemporalClientEntry",
     "TemporalWorkerEntry",
+    "entry_problem",
     "join_kinds",
 ]
 
@@ -209,6 +210,18 @@ class Entry:
 
 #: Overflow policies of a bounded mailbox (docs/mailboxes.md).
 OVERFLOW_POLICIES: tuple[str, ...] = ("block", "drop_newest", "drop_oldest", "fail")
+
+
+def entry_problem(entry: Entry, field: str, message: str, line: int | None = None) -> Problem:
+    """A problem with ``field`` of a loaded entry, at its line unless ``line`` is given."""
+    return Problem(
+        file=entry.file,
+        line=line if line is not None else entry.line,
+        entry=entry.id,
+        kind=entry.kind,
+        field=field,
+        message=message,
+    )
 
 
 @attrs.frozen

@@ -29,7 +29,14 @@ from ._registry_checks import (
     string,
 )
 from ._registry_fields import input_values, lifecycle
-from ._registry_model import CHILD_SHUTDOWN, ChildSpec, Entry, Lifecycle, SupervisorEntry
+from ._registry_model import (
+    CHILD_SHUTDOWN,
+    ChildSpec,
+    Entry,
+    Lifecycle,
+    SupervisorEntry,
+    entry_problem,
+)
 from ._registry_yaml import item_line, key_line, node_line
 
 __all__ = [
@@ -178,17 +185,6 @@ def finish_supervisor(scope: Scope, values: dict[str, Any], raw: Mapping[str, An
     values["children"] = tuple(resolved)
 
 
-def _problem(entry: Entry, field: str, message: str, line: int | None = None) -> Problem:
-    return Problem(
-        file=entry.file,
-        line=line if line is not None else entry.line,
-        entry=entry.id,
-        kind=entry.kind,
-        field=field,
-        message=message,
-    )
-
-
 _NESTED_IGNORED = ("requires", "start_timeout", "stable_threshold", "restart")
 
 
@@ -221,7 +217,7 @@ def check_supervisors(entries: Sequence[Entry]) -> list[Problem]:
                 parents[child.supervisor] = (sup, child)
                 continue
             problems.append(
-                _problem(
+                entry_problem(
                     sup,
                     f"children[{index}].supervisor",
                     f'"{child.supervisor}" is already the child "{first[1].id}" of '
@@ -246,7 +242,7 @@ def check_supervisors(entries: Sequence[Entry]) -> list[Problem]:
         where = f'the child "{child.id}" of supervisor {parent.id}'
         if nested.lifecycle.auto_start:
             problems.append(
-                _problem(
+                entry_problem(
                     nested,
                     "lifecycle.auto_start",
                     f"{nested.id} is {where}, which starts it; it cannot be auto_start on its own",
@@ -256,7 +252,7 @@ def check_supervisors(entries: Sequence[Entry]) -> list[Problem]:
         for name in _NESTED_IGNORED:
             if getattr(nested.lifecycle, name) != getattr(default, name):
                 problems.append(
-                    _problem(
+                    entry_problem(
                         nested,
                         f"lifecycle.{name}",
                         f"has no effect on a nested supervisor ({nested.id} is {where}, which "
@@ -271,7 +267,7 @@ def check_supervisors(entries: Sequence[Entry]) -> list[Problem]:
             if target in parents:
                 parent, child = parents[target]
                 problems.append(
-                    _problem(
+                    entry_problem(
                         entry,
                         "lifecycle.requires",
                         f'"{target}" is a nested supervisor (the child "{child.id}" of '
