@@ -17,6 +17,7 @@ import pytest
 
 APP = Path(__file__).parent / "apps" / "escape"
 
+#: Attempts of attempts.lua (entry ``attempt``).
 ATTEMPTS = [
     "bytecode_dump",
     "bytecode_through_string_methods",
@@ -61,6 +62,15 @@ ATTEMPTS = [
     "yield_through_user_coroutines",
 ]
 
+#: Attempts of attempts_c.lua (entry ``attempt_c``): C library work the budget cannot see.
+ATTEMPTS_C = [
+    "string_rep_of_nothing",
+]
+
+#: attempt entry -> the attempts its file holds
+SUITES = {"attempt": ATTEMPTS, "attempt_c": ATTEMPTS_C}
+CASES = [(entry, name) for entry, names in SUITES.items() for name in names]
+
 #: What every process sees when nothing leaked (procs.lua: fingerprint).
 INTACT = {
     "upper": "ABC",
@@ -95,25 +105,28 @@ def _assert_refused(outcome: dict[str, Any], entry: str = "t.escape:attempt") ->
         assert "Traceback" not in error
 
 
-async def test_the_attempt_list_is_every_attempt_in_the_lua_file() -> None:
-    """The suite runs every attempt written in attempts.lua (so the count is honest)."""
+@pytest.mark.parametrize("entry", sorted(SUITES))
+async def test_the_attempt_list_is_every_attempt_in_the_lua_file(entry: str) -> None:
+    """The suite runs every attempt written in each attempt file (so the count is honest)."""
     async with orrery.open_node([APP]) as node:
-        assert await node.call("t.escape:attempt_names") == sorted(ATTEMPTS)
+        assert await node.call(f"t.escape:{entry}_names") == sorted(SUITES[entry])
 
 
-@pytest.mark.parametrize("name", ATTEMPTS)
-async def test_an_escape_attempt_fails_and_leaves_its_neighbours_intact(name: str) -> None:
+@pytest.mark.parametrize(("entry", "name"), CASES)
+async def test_an_escape_attempt_fails_and_leaves_its_neighbours_intact(
+    entry: str, name: str
+) -> None:
     """The attempt gains nothing; the neighbour answers; no process sees a changed world."""
     async with orrery.open_node([APP]) as node:
-        result = await node.call("t.escape:cases", name)
+        result = await node.call("t.escape:cases", name, f"t.escape:{entry}")
         # the node still serves calls, and a function entry cannot escape either
         try:
-            fn = await node.call("t.escape:attempt_fn", name)
+            fn = await node.call(f"t.escape:{entry}_fn", name)
         except orrery.errors.InternalError as exc:
             fn = {"failed": f"Internal: {exc.message}"}
-    _assert_refused(result["outcome"])
+    _assert_refused(result["outcome"], f"t.escape:{entry}")
     assert result["pongs"] == [1, 2]
     assert result["neighbour"] == "stopped"
     assert result["same_in_neighbour"] == INTACT
     assert result["fresh"] == INTACT
-    _assert_refused(fn, "t.escape:attempt_fn")
+    _assert_refused(fn, f"t.escape:{entry}_fn")

@@ -15,13 +15,14 @@ local function exit_of(pid)
   end
 end
 
-return function(name)
+-- `entry` is the process entry whose attempt file holds `name` (default: attempts.lua).
+return function(name, entry)
   local host = "t.escape:processes"
   local pongs = process.listen("pong")
   local neighbour = assert(process.spawn_monitored("t.escape:echo", host))
   assert(process.send(neighbour, "ping", 1))
   local before = recv(pongs)
-  local pid = assert(process.spawn_monitored("t.escape:attempt", host, name))
+  local pid = assert(process.spawn_monitored(entry or "t.escape:attempt", host, name))
   local result = exit_of(pid).result
   local outcome
   if result.error then
