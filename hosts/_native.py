@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 import attrs
 import trio
-from lupa.lua54 import LuaMemoryError
+from lupa.lua54 import LuaError, LuaMemoryError
 
 from ..runtime._codec import ErrorValue, decode, encode
 from ..runtime._engine import LuaEngine, lua_file
@@ -226,8 +226,8 @@ class NativeRuntime:
         *,
         router: RemoteRouter | None = None,
         max_memory: int = 0,
-        hook_count: int = 100_000,
-        budget_ticks: int = 2_000,
+        hook_count: int = 25_000,
+        budget_ticks: int = 8_000,
     ) -> None:
         self.node_name = node_name
         self.router = router
@@ -325,11 +325,24 @@ class NativeRuntime:
             nursery.start_soon(self._scheduler)
             task_status.started()
 
+    def _guarded(self, fn: Any, *args: Any) -> Any:
+        """Runs kernel work between steps; a failure there is logged and the node goes on.
+
+        The kernel ends the process whose step failed (``K.recover``); only a failure of that
+        recovery itself reaches here (docs/sandbox.md, "Limits").
+        """
+        try:
+            return fn(*args)
+        except LuaError:
+            _log.exception("the native Lua state failed between steps; the node goes on")
+            self.engine.collect()
+            return False
+
     async def _scheduler(self) -> None:
         while True:
             await self._wake.wait()
             self._wake = trio.Event()
-            while self._run_batch(BATCH_STEPS):
+            while self._guarded(self._run_batch, BATCH_STEPS):
                 await trio.lowlevel.checkpoint()
 
     async def _timer_loop(self) -> None:
@@ -341,7 +354,7 @@ class NativeRuntime:
                 resolve = self.K.resolve
                 while timers and timers[0][0] <= now:
                     _, _, token = heapq.heappop(timers)
-                    resolve(token, fired)
+                    self._guarded(resolve, token, fired)
                 self._wake.set()
             deadline = timers[0][0] if timers else math.inf
             with trio.CancelScope(deadline=deadline) as scope:
@@ -350,6 +363,9 @@ class NativeRuntime:
             self._timer_scope = None
 
     def _add_timer(self, token: int, ns: int) -> None:
+        if not isinstance(ns, int) and not math.isfinite(ns):
+            # the modules refuse such durations; a NaN deadline would kill the timer loop
+            raise ValueError(f"a timer duration must be a finite number, got {ns!r}")
         deadline = self._trio_now() + ns / 1e9
         heapq.heappush(self._timers, (deadline, next(self._timer_seq), token))
         scope = self._timer_scope

@@ -207,9 +207,25 @@ local function add_link(a, b)
   lb[a] = true
 end
 
+-- Each watcher gets its own copy of an exit result. This runs in the exit hook, outside the
+-- ended process, so it never raises and never loses the failure: an error whose copy fails
+-- (no memory left) is replaced by one with the same kind and message and no details, or by
+-- a prebuilt error (error objects are immutable, so watchers may share it).
+local RESULT_OOM = new_error("Internal", "out of memory while copying the exit result", false)
+
+local function copy_error(e)
+  local ok, c = pcall(copy, e)
+  if ok and c ~= nil then return c end
+  local kind, message, retryable = K.error_fields(e)
+  ok, c = pcall(new_error, kind, message, retryable)
+  return ok and c or RESULT_OOM
+end
+
 local function copy_result(result)
-  if result.error then return {error = copy(result.error)} end
-  return {value = (copy(result.value))}
+  if result.error then return {error = copy_error(result.error)} end
+  local ok, c, why = pcall(copy, result.value)
+  if ok and why == nil then return {value = c} end
+  return {error = ok and Invalid("the result cannot be sent: " .. why) or RESULT_OOM}
 end
 
 -- semantics.md §6.3 steps 2, 3, 5 and 6 (the kernel did 1 and 4).
@@ -249,7 +265,10 @@ K.set_exit_hook(function(proc, result)
   end
   local ext = proc.ext_watch
   if ext then
-    local bytes = codec.encode(result) or codec.encode({error = new_error("Invalid", "result cannot be encoded")})
+    local ok, bytes = pcall(codec.encode, result)
+    if not (ok and bytes) then
+      bytes = codec.encode({error = ok and new_error("Invalid", "result cannot be encoded") or RESULT_OOM})
+    end
     for i = 1, #ext do py.exit_notify(ext[i], pid, bytes) end
   end
   local links = proc.links
@@ -394,8 +413,12 @@ function H.cancel(dest, reason, deadline_ns)
     return true
   end
   local now = py.now()
+  local deadline
+  if deadline_ns then   -- a deadline beyond the last representable instant is that instant
+    deadline = rfc3339(deadline_ns > math.maxinteger - now and math.maxinteger or now + deadline_ns)
+  end
   K.deliver(target, {kind = CANCEL, from = from, at = rfc3339(now), reason = reason or "",
-                     deadline = deadline_ns and rfc3339(now + deadline_ns) or nil})
+                     deadline = deadline})
   if deadline_ns then
     local tok = K.request_cb(function()
       if target.status ~= "dead" then

@@ -142,9 +142,13 @@ class LuaEngine:
                  local ok, ret = coroutine.resume(co)
                  K.loading = false
                  if not ok then
-                   if ret == K.KILL then return "top-level code runs too long (endless loop?)" end
-                   if K.is_error(ret) then return ret:message() end
-                   return tostring(ret)
+                   -- raw compare and no tostring: a raised table's metamethods would run
+                   -- here, outside the budget (docs/sandbox.md, "Metamethods")
+                   if rawequal(ret, K.KILL) then
+                     return "top-level code runs too long (endless loop?)"
+                   end
+                   local _, message = K.error_fields(K.to_error(ret))
+                   return message
                  end
                  if coroutine.status(co) ~= "dead" then
                    return "top-level code must not wait (operation not allowed while loading)"

@@ -130,8 +130,8 @@ class WorkerContext:
                     "node": self.client_id,
                     "deterministic": True,
                     "workers": self.workers,
-                    "hook_count": 100_000,
-                    "budget_ticks": 2_000,
+                    "hook_count": 25_000,
+                    "budget_ticks": 8_000,
                 },
                 max_memory=self.max_memory,
             )
@@ -357,7 +357,7 @@ class LuaWorkflow:
                     await workflow.wait_condition(lambda: bool(self._inputs))
                 except asyncio.CancelledError:
                     self._cancel_requested()
-            record = decode(H.result(proc)) or {}
+            record = decode(self._into_lua(0, H.result, proc)) or {}
         except _OutOfMemory as exc:
             # the state is full while the host (not the process) hands Lua a value
             record = {"error": ErrorValue("Internal", f"{entry_id}: {exc}", False, None)}

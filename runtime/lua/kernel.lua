@@ -20,14 +20,23 @@ local co_create, co_resume, co_yield, co_status, co_running, co_close =
 local sethook = debug.sethook
 local setmetatable, getmetatable, type, next, error, tostring, select, rawget, rawset, pcall =
   setmetatable, getmetatable, type, next, error, tostring, select, rawget, rawset, pcall
+-- Values raised or yielded by user code may carry metamethods (__eq, __tostring, ...); the
+-- kernel runs on the state's main thread, outside any budget, so it compares them with
+-- rawequal and never calls tostring on them (docs/sandbox.md, "Metamethods").
+local rawequal = rawequal
+local clock = os.clock
 local pack, unpack, concat = table.pack, table.unpack, table.concat
 local mtype = math.type
 local byte = string.byte
 
 local K = {}
 
-local HOOK_COUNT = config.hook_count or 100000      -- instructions between budget checks
-local BUDGET_TICKS = config.budget_ticks or 2000    -- checks per step before the step is killed
+local HOOK_COUNT = config.hook_count or 25000       -- instructions between budget checks
+local BUDGET_TICKS = config.budget_ticks or 8000    -- checks per step before the step is killed
+-- CPU seconds one step may use, whatever its instructions cost: some instructions do much
+-- work in C (a concatenation of long strings, a lookup through a deep __index chain), so the
+-- hook also reads the clock at each check (docs/sandbox.md, "Limits").
+local STEP_SECONDS = config.step_seconds or 1.0
 
 -- Unique values the scheduler recognises.
 local SUSPEND = setmetatable({}, {__tostring = function() return "orrery.suspend" end})
@@ -64,7 +73,13 @@ end
 function err_methods.kind(e) return estate(e, "kind").kind end
 function err_methods.message(e) return estate(e, "message").message end
 function err_methods.retryable(e) return estate(e, "retryable").retryable end
-function err_methods.details(e) return estate(e, "details").details end
+-- a copy: the error's own table stays as it was made, so nobody can put a value in it that
+-- a receiver could not get (a function would turn a failure into a normal exit on the way)
+function err_methods.details(e)
+  local d = estate(e, "details").details
+  if d == nil then return nil end
+  return (K.copy(d))
+end
 function err_methods.stack(e) return estate(e, "stack").stack or "" end
 function err_methods.cause(e) return estate(e, "cause").cause end
 
@@ -92,7 +107,7 @@ end
 -- process's budget): non-string values are described by their type.
 function K.to_error(x)
   if is_error(x) then return x end
-  if x == KILL then return new_error("Internal", "process killed") end
+  if rawequal(x, KILL) then return new_error("Internal", "process killed") end
   local t = type(x)
   if t == "string" then return new_error("Internal", x) end
   if t == "number" or t == "boolean" or t == "nil" then return new_error("Internal", tostring(x)) end
@@ -220,15 +235,25 @@ K.wake = wake
 -- Budget hook
 -------------------------------------------------------------------------------
 
+-- os.clock() at the first budget check of the running step; read lazily, so a step that
+-- ends before its first check (almost every step) costs no clock read.
+local step_started = false
+
 local function budget_hook()
   budget = budget - 1
-  if budget <= 0 then
+  local now = clock()
+  if not step_started then step_started = now end
+  if budget <= 0 or now - step_started > STEP_SECONDS then
     if cur then cur.killed = cur.killed or "budget" end
     error(KILL, 0)
   end
   if cur and cur.killed then error(KILL, 0) end
 end
-function K.reset_budget() budget = BUDGET_TICKS end
+function K.reset_budget()
+  budget = BUDGET_TICKS
+  step_started = false
+end
+local reset_budget = K.reset_budget
 
 -- Charges n instructions of work done outside the VM (a C pattern match) to
 -- the running step's budget. Outside a step or a loading check it does nothing.
@@ -611,10 +636,7 @@ function K.request_cb(cb)
   return next_token
 end
 
-function K.resolve(token, a, b)
-  local req = requests[token]
-  if not req then return false end
-  requests[token] = nil
+local function resolve_request(req, a, b)
   if req.cb then req.cb(a, b); return true end
   local proc = req.proc
   proc.nreq = proc.nreq - 1
@@ -624,6 +646,19 @@ function K.resolve(token, a, b)
   chan_put(ch, a)
   close(ch)
   return true
+end
+
+-- Hosts call this between steps (timers, answers from Python); a failure there (out of
+-- memory while mapping the answer) ends the waiting process instead of the caller.
+function K.resolve(token, a, b)
+  local req = requests[token]
+  if not req then return false end
+  requests[token] = nil
+  local ok, r = pcall(resolve_request, req, a, b)
+  if ok then return r end
+  if cur then error(r, 0) end   -- inside a step: the running process gets the failure
+  K.recover(req.proc, r)
+  return false
 end
 
 function K.forget(token) requests[token] = nil end
@@ -1172,12 +1207,7 @@ end
 -- while processing another exit (link cascades) are queued, so cascades never
 -- recurse.
 local exiting = false
-function K.exit(proc, result)
-  if proc.status == "dead" or proc.exit_decided then return end
-  proc.exit_decided = true
-  eqt = eqt + 1
-  exitq[eqt] = {proc, result}
-  if exiting then return end
+local function drain_exits()
   exiting = true
   while eqh <= eqt do
     local e = exitq[eqh]
@@ -1187,6 +1217,39 @@ function K.exit(proc, result)
   end
   exiting = false
 end
+function K.exit(proc, result)
+  if proc.status == "dead" or proc.exit_decided then return end
+  proc.exit_decided = true
+  eqt = eqt + 1
+  exitq[eqt] = {proc, result}
+  if exiting then return end
+  drain_exits()
+end
+
+-- Called when kernel work outside any process coroutine raised (the state ran out of memory
+-- while an exit hook copied a result, or a bug): the node goes on. `proc`, when given, is the
+-- process being stepped; it ends with the error. Exits still queued are processed.
+local function recover(proc, e)
+  cur = nil
+  exiting = false
+  local memory = rawequal(e, MEMERR)
+  if proc and proc.status ~= "dead" and not proc.exit_decided then
+    local err = memory and K.memory_error(proc.entry)
+      or new_error("Internal", proc.entry .. ": " .. (type(e) == "string" and e or "kernel failure"))
+    proc.exit_decided = true
+    eqt = eqt + 1
+    exitq[eqt] = {proc, {error = err}}
+  elseif memory then
+    reserve = nil
+  end
+  local ok, again = pcall(drain_exits)
+  if not ok then
+    exiting = false
+    error(again, 0)   -- the host's guard logs it (docs/sandbox.md, "Limits")
+  end
+  if memory then K.memory_recovered() end
+end
+K.recover = recover
 
 fail_linked = function(proc, ev)
   local cause = ev.result and ev.result.error
@@ -1210,12 +1273,18 @@ end
 -- Result of a finished main coroutine (lua-api.md §0.3)
 -------------------------------------------------------------------------------
 
-local function outcome(v, e)
+-- The copy runs outside the process (on the main thread), so a result too large for the
+-- memory left must not raise there: it ends the process with the out-of-memory error.
+local function outcome(proc, v, e)
   if e ~= nil then
     if is_error(e) then return {error = e} end
     if type(e) == "string" then return {error = new_error("Internal", e)} end
   end
-  local c, why = copy(v)
+  local ok, c, why = pcall(copy, v)
+  if not ok then
+    c, why = nil, nil
+    return {error = K.memory_error(proc.entry)}, true
+  end
   if why then
     return {error = new_error("Invalid", "the process result cannot be sent: " .. why, false)}
   end
@@ -1242,7 +1311,7 @@ local function step(proc)
     local cr = proc.rq[h]
     proc.rq[h] = nil
     proc.rqh = h + 1
-    budget = BUDGET_TICKS
+    reset_budget()
     local ok, r1, r2
     local first = cr.first
     if first then
@@ -1256,10 +1325,10 @@ local function step(proc)
     if proc.status == "dead" then break end
     if not ok then
       local err
-      local memory = r1 == MEMERR or (r1 == KILL and proc.killed == "memory")
+      local memory = rawequal(r1, MEMERR) or (rawequal(r1, KILL) and proc.killed == "memory")
       if memory then
         err = K.memory_error(proc.entry)
-      elseif r1 == KILL then
+      elseif rawequal(r1, KILL) then
         if proc.killed == "budget" then
           err = new_error("Internal", proc.entry .. ": step budget exceeded (a loop that never waits?)")
         else
@@ -1278,10 +1347,12 @@ local function step(proc)
       kthreads[cr.co] = nil
       proc.threads = proc.threads - 1
       if cr == proc.main then
-        K.exit(proc, outcome(r1, r2))
+        r1, r2 = outcome(proc, r1, r2)
+        K.exit(proc, r1)
+        if r2 then K.memory_recovered() end
         break
       end
-    elseif r1 ~= SUSPEND then
+    elseif not rawequal(r1, SUSPEND) then
       K.exit(proc, {error = new_error("Internal", "attempt to yield from outside a coroutine")})
       break
     end
@@ -1294,7 +1365,14 @@ local function step(proc)
     end
   end
 end
-K.step = step
+
+-- The step both hosts run: a failure of the kernel's own work in it (out of memory while the
+-- exit hook copies a result) ends the process, never the node.
+local function protected_step(proc)
+  local ok, e = pcall(step, proc)
+  if not ok then recover(proc, e) end
+end
+K.step = protected_step
 
 -- Native scheduler: runs runnable processes, at most `max_steps` steps.
 -- Returns true when more work is runnable.
@@ -1306,7 +1384,7 @@ function K.run(max_steps)
     pqh = pqh + 1
     proc.queued = false
     if proc.status ~= "dead" then
-      step(proc)
+      protected_step(proc)
       n = n + 1
     end
   end
@@ -1397,9 +1475,25 @@ end
 
 -- Option durations: a duration string, or a number of MILLISECONDS.
 -- Returns integer nanoseconds or nil, message.
+-- Out of range (beyond Go's time.Duration, about 292 years) and NaN are errors: they would
+-- otherwise wrap around or reach the host's timer as a deadline it cannot hold.
+local MAX_MS = math.maxinteger // 1000000
 function K.option_duration(v)
-  if math.type(v) == "integer" then return v * 1000000 end
-  if type(v) == "number" then return math.floor(v * 1000000) end
+  if math.type(v) == "integer" then
+    if v > MAX_MS or v < -MAX_MS then
+      return nil, v .. " ms is out of range (at most " .. MAX_MS .. " ms)"
+    end
+    return v * 1000000
+  end
+  if type(v) == "number" then
+    if v ~= v then return nil, "a duration cannot be NaN" end
+    local ns = math.floor(v * 1000000)
+    local i = math.tointeger(ns)
+    if not i or ns >= 9.2e18 or ns <= -9.2e18 then
+      return nil, tostring(v) .. " ms is out of range (at most " .. MAX_MS .. " ms)"
+    end
+    return i
+  end
   if type(v) == "string" then return K.parse_duration(v) end
   return nil, "expected a duration string or a number of milliseconds, got " .. type(v)
 end

@@ -64,11 +64,12 @@ local function reraise_if_killed(ok, ...)
   if not ok then
     local proc = K.current()
     local e = (...)
-    if e == MEMERR and proc then
+    -- rawequal: a raised table's __eq must not run here (docs/sandbox.md, "Metamethods")
+    if rawequal(e, MEMERR) and proc then
       -- the state ran out of memory while this process ran: the process ends
       proc.killed = proc.killed or "memory"
     end
-    if (proc and proc.killed) or e == KILL then error(KILL, 0) end
+    if (proc and proc.killed) or rawequal(e, KILL) then error(KILL, 0) end
   end
   return ok, ...
 end
@@ -80,7 +81,7 @@ end
 local function safe_xpcall(f, handler, ...)
   if type(handler) ~= "function" then invalid("xpcall expects a function as its message handler", 2) end
   local function h(e)
-    if e == KILL then return KILL end
+    if rawequal(e, KILL) then return KILL end
     local proc = K.current()
     if proc and proc.killed then return KILL end
     return handler(e)
@@ -149,13 +150,19 @@ local function check_user_thread(co, fn)
   end
 end
 
+-- User coroutines suspended inside a blocking orrery call: only the wake-up may resume them
+-- (a resume by hand would hand the call forged results).
+local waiting = setmetatable({}, {__mode = "k"})
+
 local function forward(co, ok, ...)
-  if ok and (...) == SUSPEND and co_status(co) == "suspended" then
+  if ok and rawequal((...), SUSPEND) and co_status(co) == "suspended" then
     -- a blocking orrery call inside co: suspend the kernel coroutine that
     -- resumed us, then resume co with the wake values.
     local proc = K.current()
     local cr = proc and proc.active
+    waiting[co] = true
     local a, b = co_yield(SUSPEND)
+    waiting[co] = nil
     proc = K.current()
     if proc then proc.active = cr end
     return forward(co, co_resume(co, a, b))
@@ -163,8 +170,16 @@ local function forward(co, ok, ...)
   return reraise_if_killed(ok, ...)
 end
 
+local function check_not_waiting(co, fn)
+  if waiting[co] then
+    invalid("coroutine." .. fn .. ": this coroutine is waiting inside an orrery call " ..
+            "(a channel, message, timer or call); it resumes when that completes", 3)
+  end
+end
+
 local function safe_resume(co, ...)
   check_user_thread(co, "resume")
+  check_not_waiting(co, "resume")
   local proc = K.current()
   if proc then
     local cr = K.current_cr()
@@ -201,6 +216,7 @@ end
 
 local function safe_close(co)
   check_user_thread(co, "close")
+  check_not_waiting(co, "close")
   return co_close(co)
 end
 
@@ -292,14 +308,27 @@ end
 -- os and math ---------------------------------------------------------------------
 
 local real_time, real_date, real_difftime = os.time, os.date, os.difftime
+
+-- Errors of the C functions name them by the local they are called through and point into
+-- this file; re-raise them as the user's call of os.time / os.date.
+local function as_user_error(name, ok, ...)
+  if ok then return ... end
+  local msg = (...)
+  if type(msg) ~= "string" or rawequal(msg, MEMERR) then error(msg, 0) end
+  msg = msg:gsub("^[^:]*sandbox%.lua:%d+: ", ""):gsub("'real_" .. name .. "'", "'" .. name .. "'")
+  error(msg, 3)
+end
+
 local os_lib = {
   time = function(t)
     if t == nil then return H.now() // 1000000000 end
-    return real_time(t)
+    local v = as_user_error("time", pcall(real_time, t))   -- not a tail call: level 3 is the caller
+    return v
   end,
   date = function(fmt, t)
     if t == nil then t = H.now() // 1000000000 end
-    return real_date(fmt, t)
+    local v = as_user_error("date", pcall(real_date, fmt, t))
+    return v
   end,
   clock = function() return H.monotonic() end,
   difftime = real_difftime,

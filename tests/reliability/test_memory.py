@@ -26,6 +26,9 @@ GROWERS = [
     "grow_in_pcall",
     "grow_in_coroutine",
     "grow_in_spawned",
+    # builds a result that fits, whose copy for the watchers does not: the copy runs on the
+    # node's main thread, outside the process, and once killed the whole node
+    "big_result",
 ]
 
 
@@ -53,6 +56,17 @@ async def test_a_function_growing_forever_fails_its_call_and_memory_is_given_bac
             with pytest.raises(orrery.errors.InternalError, match=r"t\.memory:grow_fn: out of mem"):
                 await node.call("t.memory:grow_fn")
         assert node.native.engine.memory_used() < idle + LIMIT // 4
+        assert await node.call("t.memory:small_fn", 10) == 10
+
+
+async def test_a_function_whose_result_cannot_be_copied_fails_its_call_and_the_node_serves() -> (
+    None
+):
+    """A result that fits but whose copy does not: the call fails with out of memory."""
+    async with orrery.open_node([MEMORY], max_memory=LIMIT) as node:
+        for _ in range(2):
+            with pytest.raises(orrery.errors.InternalError, match=r"big_result_fn: out of memory"):
+                await node.call("t.memory:big_result_fn")
         assert await node.call("t.memory:small_fn", 10) == 10
 
 

@@ -380,6 +380,103 @@ function A.os_date_formats()
 end
 function A.spin_loop() while true do end end
 
+-- Issue #17 -------------------------------------------------------------------
+-- A raised value's metamethods must never run on the node's main thread (the kernel compares
+-- it with its kill marker): one that loops would freeze the node, one that yields crash it.
+local function raise_with_eq(eq)
+  local a = setmetatable({}, {__eq = eq, __tostring = eq, __name = "x", __len = eq,
+                              __index = eq, __concat = eq, __lt = eq, __le = eq})
+  error(a)
+end
+function A.raise_table_whose_eq_loops() raise_with_eq(function() while true do end end) end
+function A.raise_table_whose_eq_yields() raise_with_eq(function() coroutine.yield(1) end) end
+function A.raise_table_whose_eq_waits()
+  local time = require("time")
+  raise_with_eq(function() time.sleep("1ms") return true end)
+end
+function A.pcall_table_whose_eq_loops()
+  -- the kill-aware pcall looks at what was raised
+  local ok = pcall(raise_with_eq, function() while true do end end)
+  if ok then return "pcall returned true" end
+  local ok2 = xpcall(raise_with_eq, function(e) return e end, function() while true do end end)
+  if ok2 then return "xpcall returned true" end
+end
+
+-- Durations the host's timer cannot hold: NaN, beyond int64 nanoseconds, 1e300.
+function A.nan_and_huge_durations()
+  local time, funcs = require("time"), require("funcs")
+  local bad = {0 / 0, math.maxinteger, 1e300, -1e300, math.huge}
+  for _, d in ipairs(bad) do
+    local f, err = funcs.new():with_options({timeout = d})
+    if f then
+      local _, cerr = f:call("t.escape:attempt_names")
+      if not cerr then return "a call with timeout " .. tostring(d) .. " ran" end
+    elseif not tostring(err:message()):find("out of range") and not tostring(err:message()):find("NaN") then
+      return "unclear error for timeout " .. tostring(d) .. ": " .. err:message()
+    end
+    local done, cerr2 = process.cancel(process.pid(), "", {deadline = d})
+    if done then return "a cancel with deadline " .. tostring(d) .. " was accepted" end
+    local _ = cerr2
+    pcall(time.after, d)   -- a number is nanoseconds here: math.maxinteger is a valid 292 years
+  end
+  -- the timer loop still runs: a short sleep returns
+  time.sleep("1ms")
+  local r = channel.select({time.after("1ms"):case_receive()})
+  if not r.ok then return "timers stopped" end
+end
+
+-- A user coroutine waiting inside an orrery call cannot be resumed by hand with forged
+-- results: only the wake-up resumes it.
+function A.resume_a_coroutine_waiting_in_a_call()
+  local ch = channel.new()
+  local co = coroutine.create(function() return ch:receive() end)
+  local forged
+  coroutine.spawn(function()
+    local ok = pcall(coroutine.resume, co, "forged", true)
+    if ok and coroutine.status(co) ~= "suspended" then forged = "resumed by hand" end
+    local closed = pcall(coroutine.close, co)
+    if closed then forged = "closed by hand" end
+    ch:send("real")
+  end)
+  local ok, value = coroutine.resume(co)
+  if forged then return forged end
+  if not ok or value ~= "real" then return "the receive returned " .. tostring(value) end
+end
+
+-- err:details() hands out a copy: a function put into it cannot turn a failure into a normal
+-- exit on the way to the watchers.
+function A.error_details_with_a_function()
+  local e = errors.new({message = "boom", details = {a = 1}})
+  local d = e:details()
+  d.f = function() end
+  d.a = 2
+  if e:details().f ~= nil or e:details().a ~= 1 then return "error details changed in place" end
+end
+
+-- os.date / os.time errors name the user's call, not the sandbox's internals.
+function A.os_date_errors_name_internals()
+  for _, call in ipairs({function() local v = os.date("%Ez"); return v end,
+                         function() local v = os.date("*t", 1e300); return v end,
+                         function() local v = os.time({year = "x", month = 1, day = 1}); return v end,
+                         function() return pcall(os.date, "%Ez") end}) do
+    local ok, err, inner = pcall(call)
+    if ok and err == false then err = inner; ok = false end   -- the pcall(os.date) form
+    if ok then return "os.date/os.time accepted a bad argument" end
+    if tostring(err):find("sandbox") or tostring(err):find("real_") then return tostring(err) end
+  end
+end
+
+-- Instructions that each do much work in C: the step's CPU time bounds them too.
+function A.concat_long_strings_in_a_loop()
+  local s = ("x"):rep(1 << 20)
+  while true do local _ = s .. s end
+end
+function A.lookups_through_a_deep_index_chain()
+  local t = {}
+  for _ = 1, 1990 do t = setmetatable({}, {__index = t}) end
+  while true do local _ = t.missing end
+end
+
 local function run(name)
   local f = A[name]
   if not f then error("no attempt named " .. tostring(name)) end

@@ -40,6 +40,14 @@ function M.grow_in_spawned()
   process.listen("never"):receive()
 end
 
+-- a result that fits in the state, but its copy for the watchers does not (issue #17: the
+-- copy runs outside the process, on the node's main thread)
+function M.big_result()
+  local t = {}
+  for i = 1, 110000 do t[i] = {i} end
+  return t
+end
+
 function M.small(n)
   local t = {}
   for i = 1, n or 1000 do t[i] = i end
