@@ -137,6 +137,7 @@ _WORKFLOW_FIELDS = (
     ("started", "started"),
     ("closed", "closed"),
     ("history_length", "history length"),
+    ("dropped_signals", "bad signals"),
     ("ui", "Web UI"),
 )
 

@@ -10,6 +10,7 @@ accepted and converted.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
@@ -19,7 +20,7 @@ import temporalio.exceptions
 from temporalio.common import RawValue
 
 from ...runtime._codec import ErrorValue, decode, encode
-from ...runtime._errors import KINDS
+from ...runtime._errors import KINDS, InvalidError
 
 MSGPACK = b"binary/msgpack"
 Payload = temporalio.api.common.v1.Payload
@@ -94,6 +95,29 @@ def encode_values(values: list[Any]) -> bytes:
 def values_from_payloads(payloads: list[Payload]) -> bytes:
     """An encoded array from a list of payloads (workflow or signal arguments)."""
     parts = [to_msgpack(p) for p in payloads]
+    return _array(parts)
+
+
+def signal_values(payloads: Sequence[Payload]) -> bytes:
+    """The encoded array of a signal's arguments, whatever client sent them.
+
+    Unlike :func:`values_from_payloads` it never raises anything but
+    :class:`InvalidError`, so the workflow can drop a signal it cannot use
+    (docs/guide.md, "Signals that cannot be decoded").
+
+    Raises:
+        InvalidError: an argument has an unknown encoding, is malformed JSON, or holds a
+            JSON value orrery cannot send (an integer outside 64 signed bits, nesting deeper
+            than 128 levels); the message names the argument, counting from 1.
+    """
+    parts = []
+    for i, payload in enumerate(payloads, 1):
+        try:
+            parts.append(to_msgpack(payload))
+        except (InvalidError, temporalio.exceptions.ApplicationError) as exc:
+            raise InvalidError(f"argument {i}: {exc.message}") from None
+        except (ValueError, RecursionError) as exc:  # json.loads, and UTF-8 of its input
+            raise InvalidError(f"argument {i}: invalid JSON: {exc}") from None
     return _array(parts)
 
 

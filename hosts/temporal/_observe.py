@@ -15,6 +15,7 @@ import temporalio.client
 
 from ...runtime._errors import error_for
 from ._router import rpc_error
+from ._workflow import DROPPED_MEMO
 
 if TYPE_CHECKING:
     from ._services import TemporalHost
@@ -92,4 +93,9 @@ async def describe_workflow(host: TemporalHost, pid: str) -> dict[str, Any]:
         raise rpc_error(exc) from None
     record = _record(host, worker, client_id, description)
     record["closed"] = description.close_time.isoformat() if description.close_time else None
+    # signals the workflow dropped (docs/guide.md, "Signals that cannot be decoded")
+    try:
+        record["dropped_signals"] = await description.memo_value(DROPPED_MEMO, 0)
+    except Exception:  # a memo value another client wrote that does not decode
+        record["dropped_signals"] = None
     return record

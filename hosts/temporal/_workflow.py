@@ -37,7 +37,7 @@ from temporalio.common import RawValue
 
 from ...runtime._codec import ErrorValue, decode, encode
 from ...runtime._engine import LuaEngine, lua_file
-from ...runtime._errors import OrreryError
+from ...runtime._errors import InvalidError, OrreryError
 from ...runtime._logging import log_from_lua
 from ...runtime._sizes import format_bytes
 from ._converter import (
@@ -46,6 +46,7 @@ from ._converter import (
     array_of,
     error_from_failure,
     raw,
+    signal_values,
     to_msgpack,
     values_from_payloads,
 )
@@ -61,6 +62,13 @@ FROM_HEADER = "orrery-from"
 CANCEL_SIGNAL = "@orrery.cancel"
 DELIVER_ACTIVITY = "__orrery_deliver"
 RANDOM_ACTIVITY = "__orrery_random"
+#: Memo key: how many signals the workflow dropped (docs/guide.md, "Signals that cannot be
+#: decoded"); ``orrery inspect`` shows it.
+DROPPED_MEMO = "orrery.dropped_signals"
+#: Patch marker recording that the n-th signal was dropped for lack of memory.
+DROPPED_MARKER = "orrery.dropped-signal/"
+#: What Lua raises when an allocation fails (K.MEMERR in runtime/lua/kernel.lua).
+_MEMERR = "not enough memory"
 
 
 def header(value: Any) -> temporalio.api.common.v1.Payload:
@@ -278,7 +286,10 @@ class LuaWorkflow:
         #: what arrived, as (bytes it copies into Lua, the call that delivers it)
         self._inputs: deque[tuple[int, Callable[[Any, Any], None]]] = deque()
         self.ctx_bytes: bytes | None = None
-        self.pending_from: str | None = None
+        #: the orrery-from header of the signal being handled (set by _Inbound)
+        self.pending_from: temporalio.api.common.v1.Payload | None = None
+        self._signals = 0  # message signals seen, numbering the drop markers
+        self._dropped = 0
         self.next_ctx: bytes | None = None
         self.pid = ""
         self.task_failure: str | None = None
@@ -289,22 +300,39 @@ class LuaWorkflow:
 
     @workflow.signal(dynamic=True)
     def on_signal(self, name: str, args: Sequence[RawValue]) -> None:
-        """Every signal becomes a message (or, for @orrery.cancel, cancel metadata)."""
-        sender, self.pending_from = self.pending_from, None
+        """Every signal becomes a message (or, for @orrery.cancel, cancel metadata).
+
+        Anyone with access to the namespace can signal, so a signal that cannot become a
+        message is dropped with one logged error, never raised: raising here would fail the
+        workflow task on every retry, or the workflow (docs/guide.md, "Signals that cannot
+        be decoded"). Later signals are delivered in order.
+        """
+        header, self.pending_from = self.pending_from, None
+        if name != CANCEL_SIGNAL and name.startswith("@"):
+            return
+        try:
+            if name == CANCEL_SIGNAL:
+                meta = decode(to_msgpack(args[0].payload)) if args else {}
+            else:
+                sender = _sender(header)
+                values = signal_values([a.payload for a in args])
+        except Exception as exc:  # whatever a client sent: drop it, never raise
+            self._drop_signal(name, getattr(exc, "message", None) or str(exc))
+            return
         if name == CANCEL_SIGNAL:
             # each orrery cancel is one CANCEL event; Temporal coalesces the
             # cancellation requests that follow, so the next one is absorbed
-            meta = decode(to_msgpack(args[0].payload)) if args else {}
             self._sdk_cancel_expected = True
             self._cancel_event(meta if isinstance(meta, dict) else {})
             return
-        if name.startswith("@"):
-            return
-        values = values_from_payloads([a.payload for a in args])
+        self._signals += 1
+        seq = self._signals
         self._inputs.append(
             (
-                len(values),
-                lambda e, proc: e.H.deliver_message(proc, name.encode(), _b(sender), values),
+                0,
+                lambda e, proc: self._deliver_signal(
+                    e, proc, seq=seq, name=name, sender=sender, values=values
+                ),
             )
         )
 
@@ -404,6 +432,65 @@ class LuaWorkflow:
             ) from None
 
     # -- inputs -------------------------------------------------------------------------------
+
+    def _deliver_signal(
+        self,
+        engine: LuaEngine,
+        proc: Any,
+        *,
+        seq: int,
+        name: str,
+        sender: str | None,
+        values: bytes,
+    ) -> None:
+        """Hands the ``seq``-th signal to the process as a message, or drops it.
+
+        Malformed msgpack and values Lua cannot hold are found by the Lua codec, from the
+        bytes alone, so a replay drops them again. Whether the values fit in memory also
+        depends on what the worker's Lua state holds at the time, which a replay need not
+        reproduce: such a drop leaves a patch marker in history, and a replay drops the
+        signals that carry one (docs/guide.md, "Signals that cannot be decoded").
+        """
+        marker = f"{DROPPED_MARKER}{seq}"
+        replaying = workflow.unsafe.is_replaying()
+        if replaying and workflow.patched(marker):
+            self._drop_signal(name, "it did not fit in memory when it first arrived")
+            return
+        why = engine.no_room_for(len(values))
+        if why is None:
+            try:
+                problem = engine.H.deliver_message(proc, name.encode(), _b(sender), values)
+            except LuaMemoryError:
+                problem = _MEMERR
+            if problem is None:
+                return
+            if isinstance(problem, bytes):
+                problem = problem.decode(errors="replace")
+            if problem != _MEMERR:
+                self._drop_signal(name, problem)  # decided by the bytes alone
+                return
+            engine.collect()
+            assert self._context is not None
+            why = (
+                "its values do not fit in the node's Lua memory limit of "
+                f"{format_bytes(self._context.max_memory)}"
+            )
+        if not replaying:
+            workflow.patched(marker)  # records the drop, for replays
+        self._drop_signal(name, why)
+
+    def _drop_signal(self, name: str, why: str) -> None:
+        """Drops a signal: one error line (not again on replay), and the memo count."""
+        self._dropped += 1
+        if not workflow.unsafe.is_replaying():
+            _log.error(
+                "workflow %s dropped signal %r: %s; the workflow goes on without it "
+                "(senders must send values orrery can decode, docs/guide.md)",
+                workflow.info().workflow_id,
+                name,
+                why,
+            )
+        workflow.upsert_memo({DROPPED_MEMO: self._dropped})
 
     def _cancel_requested(self) -> None:
         """The SDK delivered a cancellation request to the main task."""
@@ -634,6 +721,23 @@ def _args(cmd: dict[str, Any], key: str = "args") -> list[Any]:
     return list(values) + [None] * (n - len(values))
 
 
+def _sender(header: temporalio.api.common.v1.Payload | None) -> str | None:
+    """The sender PID in a signal's orrery-from header.
+
+    Raises:
+        InvalidError: the header is not an encoded string.
+    """
+    if header is None:
+        return None
+    try:
+        value = decode(header.data)
+    except InvalidError as exc:
+        raise InvalidError(f"the {FROM_HEADER} header cannot be decoded ({exc.message})") from None
+    if not isinstance(value, str):
+        raise InvalidError(f"the {FROM_HEADER} header is not a PID")
+    return value
+
+
 def _b(value: str | None) -> bytes | None:
     return value.encode() if value is not None else None
 
@@ -688,7 +792,7 @@ class _Inbound(temporalio.worker.WorkflowInboundInterceptor):
         inst = workflow.instance()
         h = input.headers.get(FROM_HEADER)
         if isinstance(inst, LuaWorkflow):
-            inst.pending_from = decode(h.data) if h is not None else None
+            inst.pending_from = h  # decoded by on_signal, which drops a malformed one
         return await super().handle_signal(input)
 
 

@@ -299,12 +299,19 @@ function H.step(proc)
   return proc.status == "dead"
 end
 
+-- Delivers a signal's values (an encoded array) as one message. Returns nil, or why the
+-- values cannot be held in this state (malformed msgpack, a value Lua cannot hold, K.MEMERR);
+-- the driver then drops the signal and the process never sees it (docs/guide.md, "Signals
+-- that cannot be decoded").
 function H.deliver_message(proc, topic, from, values_bytes)
-  local vals = codec.decode(values_bytes)
+  local ok, vals = pcall(codec.decode, values_bytes)
+  if not ok then return tostring(vals) end
+  if type(vals) ~= "table" then return "the signal's values are not an array" end
   local data
   local n = #vals
   if n == 1 then data = vals[1] elseif n > 1 then data = vals end
   K.deliver(proc, K.new_message(topic, from, data))
+  return nil
 end
 
 function H.deliver_event(proc, event_bytes)
