@@ -40,12 +40,14 @@ from ._registry_kinds import KINDS, kind_problem
 from ._registry_model import Entry, LuaEntry, NodeConfig, Registry
 from ._registry_supervisor import check_supervisors
 from ._registry_yaml import (
+    AliasLimitError,
     YamlMap,
     describe,
     item_line,
     key_line,
     load_yaml,
     node_line,
+    to_plain,
     yaml_error,
 )
 
@@ -90,7 +92,8 @@ def _read_yaml(scope: Scope, path: Path) -> tuple[bool, Any]:
         value, duplicates = load_yaml(text)
     except yaml.YAMLError as exc:
         message, line = yaml_error(exc)
-        scope.report(None, f"invalid YAML: {message}", line)
+        prefix = "" if isinstance(exc, AliasLimitError) else "invalid YAML: "
+        scope.report(None, prefix + message, line)
         return False, None
     for dup in duplicates:
         scope.report(
@@ -245,7 +248,8 @@ def _apply_overrides(
             scope.report(field, f'override "{text}": the entry name cannot be overridden')
             continue
         try:
-            value = yaml.safe_load(value_text)
+            # The loader of the files, so an override is bounded the same way.
+            value = to_plain(load_yaml(value_text)[0])
         except yaml.YAMLError as exc:
             message, _ = yaml_error(exc)
             scope.report(field, f'override "{text}": invalid YAML value: {message}')
