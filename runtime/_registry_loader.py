@@ -27,6 +27,7 @@ from ._registry_checks import (
     duration,
     expected,
     join_path,
+    outside_root,
     read_fields,
     string,
 )
@@ -76,6 +77,10 @@ def _file_scope(collector: Collector, root: Path, path: Path) -> Scope:
 
 def _read_yaml(scope: Scope, path: Path) -> tuple[bool, Any]:
     """Reads and parses one YAML file; reports problems and returns ``(ok, data)``."""
+    outside = outside_root(scope, path)
+    if outside is not None:
+        scope.report(None, f"file {outside}")
+        return False, None
     try:
         data = path.read_bytes()
     except OSError as exc:

@@ -771,6 +771,38 @@ class TestFileRules:
             "must be in one place)"
         ]
 
+    def test_a_symlinked_yaml_file_leading_out_of_the_root_is_refused(self, tmp_path: Path) -> None:
+        """A definition file linked from elsewhere is not read; the problem names the link."""
+        write({"elsewhere.yaml": "namespace: other\nentries: [{name: h, kind: process.host}]\n"})
+        Path("outside").mkdir()
+        Path("app/elsewhere.yaml").rename("outside/elsewhere.yaml")
+        write({"ok.yaml": "namespace: app\nentries: []\n"})
+        Path("app/linked.yaml").symlink_to(tmp_path / "outside" / "elsewhere.yaml")
+        assert fails_once({}) == (
+            "app/linked.yaml: file lies outside the source root app (a symlink leads to "
+            f"{tmp_path.resolve() / 'outside' / 'elsewhere.yaml'}; links must stay inside "
+            "the root)"
+        )
+
+    def test_a_symlinked_orrery_yaml_leading_out_of_the_root_is_refused(
+        self, tmp_path: Path
+    ) -> None:
+        write({"config.yaml": "node_name: stolen\n"}, "outside")
+        write({"x.yaml": "namespace: app\nentries: []\n"})
+        Path("app/orrery.yaml").symlink_to(tmp_path / "outside" / "config.yaml")
+        assert fails_once({}) == (
+            "app/orrery.yaml: file lies outside the source root app (a symlink leads to "
+            f"{tmp_path.resolve() / 'outside' / 'config.yaml'}; links must stay inside "
+            "the root)"
+        )
+
+    def test_a_symlinked_yaml_file_inside_the_root_loads(self) -> None:
+        write({"real/defs.yaml": "namespace: app\nentries: [{name: h, kind: process.host}]\n"})
+        Path("app/.hidden").mkdir()
+        Path("app/real/defs.yaml").rename("app/.hidden/defs.yaml")
+        Path("app/real/defs.yaml").symlink_to("../.hidden/defs.yaml")
+        assert "app:h" in load({}).entries
+
     def test_paths_outside_the_working_directory_are_absolute(self, tmp_path: Path) -> None:
         write({"x.yaml": "namespace: app\nentries: [{name: p, kind: nope}]\n"}, "../outside")
         outside = (tmp_path / "../outside").resolve()
@@ -1279,6 +1311,53 @@ class TestLuaRules:
         assert fails_once(files) == at(
             3, "p", "process.lua", "source", '"../escape.lua" is outside the source root app'
         )
+
+    def test_a_symlink_to_a_lua_file_outside_the_root_is_refused(self, tmp_path: Path) -> None:
+        """A link inside the app that leads out of it is not read (docs/sandbox.md)."""
+        write({"secret.lua": "return {main = function() return 'secret' end}\n"}, ".")
+        files = tree("- {name: p, kind: process.lua, source: file://lib/link.lua}")
+        write(files)
+        Path("app/lib").mkdir()
+        Path("app/lib/link.lua").symlink_to(tmp_path / "secret.lua")
+        with pytest.raises(RegistryError) as info:
+            load_registry(["app"])
+        assert [p.render() for p in info.value.problems] == [
+            at(
+                3,
+                "p",
+                "process.lua",
+                "source",
+                f'"lib/link.lua" lies outside the source root app (a symlink leads to '
+                f"{tmp_path.resolve() / 'secret.lua'}; links must stay inside the root)",
+            )
+        ]
+
+    def test_a_symlinked_directory_leading_out_is_refused(self, tmp_path: Path) -> None:
+        write({"outside/p.lua": LUA}, ".")
+        write(tree("- {name: p, kind: process.lua, source: file://code/p.lua}"))
+        Path("app/code").symlink_to(tmp_path / "outside")
+        assert fails_once({}) == at(
+            3,
+            "p",
+            "process.lua",
+            "source",
+            f'"code/p.lua" lies outside the source root app (a symlink leads to '
+            f"{tmp_path.resolve() / 'outside' / 'p.lua'}; links must stay inside the root)",
+        )
+
+    def test_a_symlink_that_stays_inside_the_root_works(self) -> None:
+        files = tree("- {name: p, kind: process.lua, source: file://link.lua}")
+        write(files)
+        Path("app/link.lua").symlink_to("main.lua")
+        entry = load({}).require("app:p")
+        assert isinstance(entry, LuaEntry)
+        assert entry.source.text == LUA
+
+    def test_a_symlink_loop_is_a_problem_not_a_crash(self) -> None:
+        write(tree("- {name: p, kind: process.lua, source: file://loop.lua}"))
+        Path("app/loop.lua").symlink_to("loop.lua")
+        (line,) = fails({})
+        assert line.startswith(at(3, "p", "process.lua", "source", '"loop.lua" '))
 
     def test_dot_dot_inside_the_root_is_fine(self) -> None:
         files = tree("- {name: p, kind: process.lua, source: file://sub/../main.lua}")
