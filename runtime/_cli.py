@@ -22,10 +22,11 @@ import trio
 from ._codec import from_json_text, to_json_text
 from ._errors import OrreryError, RegistryError, UsageError
 from ._logging import configure_logging
-from ._node import load, open_node
+from ._node import load, open_node, uses_state_dir
 from ._observer_cli import COMMANDS as OBSERVER_COMMANDS
 from ._observer_cli import add_commands as add_observer_commands
 from ._observer_cli import run_command as run_observer_command
+from ._state_dir import prepare_state_dir
 
 _log = logging.getLogger("orrery.cli")
 
@@ -91,6 +92,12 @@ def _usage(message: str) -> int:
     return EXIT_USAGE
 
 
+def _state_dir_hint(exc: UsageError, args: argparse.Namespace) -> str:
+    """The state dir problem, with what to do about it."""
+    where = "--state-dir" if args.state_dir else "--state-dir (default: .orrery in the first root)"
+    return f"{exc.message}; pass a directory the node can write to with {where}"
+
+
 def _roots(values: Sequence[str] | None) -> list[str]:
     return list(values) if values else ["."]
 
@@ -139,6 +146,10 @@ async def _run(args: argparse.Namespace) -> int:
     except RegistryError as exc:
         return _usage(str(exc))
     state_dir = args.state_dir or str(Path(roots[0]) / ".orrery")
+    try:
+        prepare_state_dir(state_dir)  # the node serves its control socket there
+    except UsageError as exc:
+        return _usage(_state_dir_hint(exc, args))
     entry = host = None
     inputs: list[Any] = []
     if args.exec_entry is not None:
@@ -189,6 +200,11 @@ async def _call(args: argparse.Namespace) -> int:
     except OrreryError as exc:
         return _usage(str(exc))
     state_dir = args.state_dir or str(Path(roots[0]) / ".orrery")
+    if uses_state_dir(registry):
+        try:
+            prepare_state_dir(state_dir)
+        except UsageError as exc:
+            return _usage(_state_dir_hint(exc, args))
     result = None
     async with trio.open_nursery() as nursery:
         nursery.start_soon(_wait_for_signal, nursery)

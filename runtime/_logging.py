@@ -3,6 +3,9 @@
 Lines that come from a process (``logger`` module output, unobserved process
 failures) carry the process's ``pid``, ``entry`` and ``host``; the JSON form
 gives them as fields, the text form appends ``[entry pid]`` to the message.
+
+The text form writes control characters as visible escapes (:class:`TextFormatter`),
+so a process cannot forge log lines or send escape sequences to the terminal.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from datetime import UTC, datetime
 from typing import IO, Any
 
 from ._codec import decode
+from ._escape import escape_controls
 
 #: ``--log-format`` values.
 LOG_FORMATS = ("text", "json")
@@ -69,6 +73,27 @@ def host_of_pid(pid: str | None) -> str | None:
     return pid[pid.index("@") + 1 : pid.index("|")] or None
 
 
+class TextFormatter(logging.Formatter):
+    r"""Formats each record as one readable line (``--log-format text``).
+
+    Control characters anywhere in the line (a Lua ``print("a\nINFO fake")``, an entry
+    or name with an ESC sequence) are written as visible escapes such as ``\n`` and
+    ``\x1b``, so one record is always one line. A traceback keeps its own newlines;
+    other control characters in it are escaped too.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(_TEXT_FORMAT)
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        """The record's line, control characters escaped."""
+        return escape_controls(super().formatMessage(record))
+
+    def formatException(self, ei: Any) -> str:
+        """The traceback, control characters other than its newlines escaped."""
+        return escape_controls(super().formatException(ei), keep_newlines=True)
+
+
 class JsonFormatter(logging.Formatter):
     """Formats each record as one JSON object on one line.
 
@@ -118,7 +143,7 @@ def configure_logging(
     if name not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise InvalidError(f"log level must be debug, info, warning or error, not {level!r}")
     handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
-    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(_TEXT_FORMAT))
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(name)

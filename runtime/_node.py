@@ -45,6 +45,7 @@ from ._registry import (
     TemporalWorkerEntry,
     load_registry,
 )
+from ._state_dir import prepare_state_dir
 from ._tracing import Tracer, otel_installed
 
 _log = logging.getLogger("orrery.node")
@@ -510,6 +511,11 @@ def _check_spawn_options(options: Mapping[str, Any] | None) -> None:
             )
 
 
+def uses_state_dir(registry: Registry) -> bool:
+    """Whether a node of ``registry`` keeps files in its state dir without ``control``."""
+    return bool(registry.of_kind("temporal.client", "temporal.worker"))
+
+
 @asynccontextmanager
 async def open_node(
     roots: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
@@ -541,8 +547,12 @@ async def open_node(
     calls from Lua into Python, which about halves message throughput. Spans go to
     ``tracer_provider``, or to the global provider when it is ``None``.
 
+    The state dir (``state_dir``, default ``.orrery`` in the first root) is created
+    with mode 0700 when the node needs it: with ``control=True`` or a Temporal entry.
+
     Raises:
         RegistryError: the registry has problems (all of them are listed).
+        UsageError: the state dir is not a directory, or cannot be created.
         Unavailable: ``tracing=True`` but ``opentelemetry-api`` is not installed.
     """
     if isinstance(roots, (str, os.PathLike)):
@@ -561,6 +571,8 @@ async def open_node(
         native.engine.define(entry)
     state = Path(state_dir) if state_dir else (Path(roots[0]) / ".orrery")
     temporal = None
+    if control or uses_state_dir(registry):
+        prepare_state_dir(state)
     if registry.of_kind("temporal.client", "temporal.worker"):
         from ..hosts.temporal._services import TemporalHost  # noqa: PLC0415 - only when used
 

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ._errors import NodeNotRunning, OrreryError
+from ._escape import escape_controls
 from ._observer_format import format_inspect, format_ps, format_tree
 from ._observer_protocol import default_state_dir, request
 
@@ -57,10 +58,12 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         result = request(state_dir, args.command, request_args)
     except NodeNotRunning as exc:
-        sys.stderr.write(f"orrery {args.command}: {exc.message}\n")
+        sys.stderr.write(f"orrery {args.command}: {escape_controls(exc.message)}\n")
         return EXIT_NO_NODE
     except OrreryError as exc:
-        sys.stderr.write(f"orrery {args.command}: {exc.kind}: {exc.message}\n")
+        # The message may quote a PID or name the user (or a process) wrote.
+        message = escape_controls(f"{exc.kind}: {exc.message}")
+        sys.stderr.write(f"orrery {args.command}: {message}\n")
         return EXIT_FAILED
     if args.json:
         sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")

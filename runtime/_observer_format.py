@@ -2,6 +2,9 @@
 
 Each function takes the ``result`` of one control operation (see
 ``_observer_snapshot``) and returns the text to print, ending with a newline.
+Every value is shown with its control characters escaped (``_escape``): names, topics,
+entry IDs and error messages come from Lua and must not add lines or reach the terminal
+as escape sequences.
 """
 
 from __future__ import annotations
@@ -9,13 +12,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ._escape import escape_controls
+
 #: Shown in a cell that has no value.
 NONE = "-"
 
 
+def _cell(value: Any) -> str:
+    return NONE if value is None else escape_controls(str(value))
+
+
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """Left-aligned columns separated by two spaces; trailing blanks stripped."""
-    cells = [[str(h) for h in headers], *[[NONE if v is None else str(v) for v in r] for r in rows]]
+    cells = [[str(h) for h in headers], *[[_cell(v) for v in r] for r in rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     lines = [
         "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
@@ -56,7 +65,7 @@ def format_ps(snapshot: dict[str, Any]) -> str:
             ],
         )
     if snapshot.get("workflows_error"):
-        out += f"\nworkflows could not be listed: {snapshot['workflows_error']}\n"
+        out += f"\nworkflows could not be listed: {_cell(snapshot['workflows_error'])}\n"
     return out
 
 
@@ -71,7 +80,7 @@ def _service_line(service: dict[str, Any]) -> str:
         parts.append(f"ui={service['ui']}")
     if service.get("last_error"):
         parts.append(f"last error: {service['last_error']}")
-    return " ".join(parts)
+    return escape_controls(" ".join(str(part) for part in parts))
 
 
 def _children(group: dict[str, Any], prefix: str) -> list[str]:
@@ -88,7 +97,8 @@ def _children(group: dict[str, Any], prefix: str) -> list[str]:
             parts.append(f"strategy={nested['strategy']}")
         if child.get("last_error"):
             parts.append(f"last error: {child['last_error']}")
-        lines.append(prefix + ("└─ " if last else "├─ ") + " ".join(parts))
+        line = escape_controls(" ".join(str(part) for part in parts))
+        lines.append(prefix + ("└─ " if last else "├─ ") + line)
         if nested is not None:
             lines += _children(nested, prefix + ("   " if last else "│  "))
     return lines
@@ -101,7 +111,9 @@ def format_tree(snapshot: dict[str, Any]) -> str:
         line = _service_line(service)
         group = service.get("supervisor")
         if group is not None:
-            line += f" strategy={group['strategy']} recent_restarts={group['recent_restarts']}"
+            line += escape_controls(
+                f" strategy={group['strategy']} recent_restarts={group['recent_restarts']}"
+            )
         lines.append(line)
         if group is not None:
             lines += _children(group, "")
@@ -148,8 +160,8 @@ def _value(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value) if value else NONE
-    return str(value)
+        return escape_controls(", ".join(str(v) for v in value)) if value else NONE
+    return escape_controls(str(value))
 
 
 def format_inspect(record: dict[str, Any]) -> str:

@@ -48,6 +48,7 @@ __all__ = [
     "map_of",
     "mapping",
     "number",
+    "outside_root",
     "read_fields",
     "ref",
     "string",
@@ -167,6 +168,30 @@ class Scope:
             return path.relative_to(self.collector.cwd).as_posix()
         except ValueError:
             return str(path)
+
+
+def outside_root(scope: Scope, target: Path) -> str | None:
+    """Why ``target`` may not be read, when a symlink takes it out of the source root.
+
+    ``target`` is already inside the root as written; this follows symlinks
+    (``Path.resolve``) on both sides, so a link to a file elsewhere on the machine
+    cannot be read through the app (docs/sandbox.md, "Inputs the node does not trust").
+
+    Returns:
+        ``None`` when the resolved file is inside the resolved root, else the end of a
+        problem message ("lies outside ...").
+    """
+    root = scope.root.resolve()
+    try:
+        resolved = target.resolve()
+    except (OSError, RuntimeError) as exc:  # a symlink loop
+        return f"cannot be resolved ({getattr(exc, 'strerror', None) or exc})"
+    if resolved.is_relative_to(root):
+        return None
+    return (
+        f"lies outside the source root {scope.display(scope.root)} "
+        f"(a symlink leads to {resolved}; links must stay inside the root)"
+    )
 
 
 Check = Callable[[Scope, Any, str, int | None], Any]

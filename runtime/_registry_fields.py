@@ -28,6 +28,7 @@ from ._registry_checks import (
     list_of,
     mapping,
     number,
+    outside_root,
     read_fields,
     ref,
     string,
@@ -153,6 +154,9 @@ def lua_source(scope: Scope, value: Any, path: str, line: int | None) -> Any:
         return scope.report(
             path, f'"{relative}" is outside the source root {scope.display(scope.root)}', line
         )
+    outside = outside_root(scope, target)
+    if outside is not None:
+        return scope.report(path, f'"{relative}" {outside}', line)
     cache = scope.collector.sources
     if target not in cache:
         cache[target] = _read_source(scope, target)

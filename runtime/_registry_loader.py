@@ -27,6 +27,7 @@ from ._registry_checks import (
     duration,
     expected,
     join_path,
+    outside_root,
     read_fields,
     string,
 )
@@ -40,12 +41,14 @@ from ._registry_kinds import KINDS, kind_problem
 from ._registry_model import Entry, LuaEntry, NodeConfig, Registry
 from ._registry_supervisor import check_supervisors
 from ._registry_yaml import (
+    AliasLimitError,
     YamlMap,
     describe,
     item_line,
     key_line,
     load_yaml,
     node_line,
+    to_plain,
     yaml_error,
 )
 
@@ -74,6 +77,10 @@ def _file_scope(collector: Collector, root: Path, path: Path) -> Scope:
 
 def _read_yaml(scope: Scope, path: Path) -> tuple[bool, Any]:
     """Reads and parses one YAML file; reports problems and returns ``(ok, data)``."""
+    outside = outside_root(scope, path)
+    if outside is not None:
+        scope.report(None, f"file {outside}")
+        return False, None
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -90,7 +97,8 @@ def _read_yaml(scope: Scope, path: Path) -> tuple[bool, Any]:
         value, duplicates = load_yaml(text)
     except yaml.YAMLError as exc:
         message, line = yaml_error(exc)
-        scope.report(None, f"invalid YAML: {message}", line)
+        prefix = "" if isinstance(exc, AliasLimitError) else "invalid YAML: "
+        scope.report(None, prefix + message, line)
         return False, None
     for dup in duplicates:
         scope.report(
@@ -245,7 +253,8 @@ def _apply_overrides(
             scope.report(field, f'override "{text}": the entry name cannot be overridden')
             continue
         try:
-            value = yaml.safe_load(value_text)
+            # The loader of the files, so an override is bounded the same way.
+            value = to_plain(load_yaml(value_text)[0])
         except yaml.YAMLError as exc:
             message, _ = yaml_error(exc)
             scope.report(field, f'override "{text}": invalid YAML value: {message}')

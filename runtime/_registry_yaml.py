@@ -3,7 +3,13 @@
 Mappings load as :class:`YamlMap` and sequences as :class:`YamlSeq`: ordinary ``dict`` and
 ``list`` objects that also carry the 1-based line of the node and of each key or item, so
 validation problems can point at the offending line. Everything else follows
-``yaml.safe_load``: no Python tags, anchors, aliases and merge keys allowed.
+``yaml.safe_load``: no Python tags; anchors, aliases and merge keys are allowed.
+
+Aliases are bounded: a document whose aliases would repeat more than
+:data:`MAX_ALIAS_NODES` nodes (a "billion laughs" bomb of a few hundred bytes expands
+to millions) or that refers to an anchor from inside itself is refused while it is
+composed, before anything is expanded (docs/sandbox.md, "Inputs the node does not
+trust").
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ import attrs
 import yaml
 
 __all__ = [
+    "MAX_ALIAS_NODES",
+    "AliasLimitError",
     "DuplicateKey",
     "YamlMap",
     "YamlSeq",
@@ -104,12 +112,68 @@ def item_line(seq: Any, index: int) -> int | None:
     return None
 
 
+#: Most nodes the aliases of one YAML document may repeat, counted after expansion.
+MAX_ALIAS_NODES = 100_000
+
+
+class AliasLimitError(yaml.composer.ComposerError):
+    """A document's aliases repeat too much, or an alias refers to its own anchor."""
+
+
 class _Loader(yaml.SafeLoader):
-    """A SafeLoader building :class:`YamlMap` / :class:`YamlSeq` and recording duplicates."""
+    """A SafeLoader building :class:`YamlMap` / :class:`YamlSeq` and recording duplicates.
+
+    While composing it counts, for every node, how many nodes it stands for once every
+    alias inside it is expanded (``_sizes``), and adds the size of each alias's target
+    to ``_repeated``. That sum is exactly the number of nodes the aliases add to the
+    expanded document, so checking it at each alias refuses a bomb in linear time,
+    before the constructor or any later walk over the data expands it.
+    """
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.duplicates: list[DuplicateKey] = []
+        self._sizes: dict[int, int] = {}
+        self._repeated = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        """Composes one node, counting what aliases repeat (see the class docstring)."""
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            target = self.anchors.get(event.anchor)
+            if target is not None:
+                self._count_alias(event, target)
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        node: yaml.Node = super().compose_node(parent, index)
+        size = 1
+        if isinstance(node, yaml.SequenceNode):
+            size += sum(self._sizes.get(id(child), 1) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                size += self._sizes.get(id(key), 1) + self._sizes.get(id(value), 1)
+        self._sizes[id(node)] = size
+        return node
+
+    def _count_alias(self, event: yaml.AliasEvent, target: yaml.Node) -> None:
+        size = self._sizes.get(id(target))
+        if size is None:  # the anchor's node is still being composed
+            raise AliasLimitError(
+                None,
+                None,
+                f"alias *{event.anchor} refers to its own anchor "
+                "(recursive YAML structures are not allowed)",
+                event.start_mark,
+            )
+        self._repeated += size
+        if self._repeated > MAX_ALIAS_NODES:
+            raise AliasLimitError(
+                None,
+                None,
+                f"YAML aliases repeat more than {MAX_ALIAS_NODES} nodes in this document "
+                f"(limit reached at *{event.anchor}); anchors and aliases are allowed, "
+                "but not an expansion this large",
+                event.start_mark,
+            )
 
 
 def _hashable_key(loader: _Loader, node: yaml.Node) -> Any:
@@ -163,6 +227,8 @@ def load_yaml(text: str) -> tuple[Any, list[DuplicateKey]]:
         The loaded value (``None`` for an empty document) and the duplicate keys found.
 
     Raises:
+        AliasLimitError: the aliases repeat more than :data:`MAX_ALIAS_NODES` nodes, or one
+            refers to its own anchor.
         yaml.YAMLError: the text is not valid YAML or holds more than one document.
     """
     loader = _Loader(text)

@@ -64,6 +64,7 @@ from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
 
 from ...runtime._errors import InvalidError, Unavailable
+from ...runtime._state_dir import make_private, private_dir
 
 _log = logging.getLogger("orrery.temporal")
 
@@ -312,6 +313,9 @@ async def _wait_gone(pids: list[int], timeout: float) -> bool:
 
 # ------------------------------------------------------------------- database lock
 
+#: Suffixes of the files next to the database made private at start ("" is the database).
+_DB_FILES = ("", "-wal", "-shm", "-journal", ".log", ".lock")
+
 
 @attrs.define(eq=False)
 class _DbLock:
@@ -325,7 +329,8 @@ class _DbLock:
         import fcntl  # noqa: PLC0415 - POSIX only, like the signals the server is driven with
 
         path = db.with_name(db.name + ".lock")
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        make_private(path)  # made by an older orrery, or under another umask
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -552,10 +557,15 @@ class DevServer:
         started = time.monotonic()
         try:
             if db is not None:
-                db.parent.mkdir(parents=True, exist_ok=True)
+                private_dir(db.parent)
                 self._lock = _DbLock.acquire(db)
                 await _stop_stale(self._lock.record(), db, self.stop_timeout)
                 self._log_path = db.with_name(db.name + ".log")
+                # The database holds every workflow payload: owner only, also when an
+                # older orrery (or another umask) left it readable by others. The server
+                # runs under umask 077 (_spawn), so the files it creates are 0600 too.
+                for suffix in _DB_FILES:
+                    make_private(db.with_name(db.name + suffix))
             else:
                 fd, name = tempfile.mkstemp(prefix="orrery-temporal-", suffix=".log")
                 os.close(fd)
@@ -625,7 +635,8 @@ class DevServer:
         status_r, status_w = os.pipe()
         assert self._log_path is not None
         try:
-            with self._log_path.open("wb") as out:
+            log_fd = os.open(self._log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(log_fd, "wb") as out:
                 self._proc = subprocess.Popen(
                     [
                         sys.executable,
@@ -647,6 +658,10 @@ class DevServer:
                     # Out of the terminal's process group: Ctrl-C stops the node, and
                     # the node (or the watchdog) stops the server, in that order.
                     start_new_session=True,
+                    # The watchdog and the server create their files (the SQLite
+                    # database and its -wal/-shm/-journal siblings) readable by the
+                    # owner only. Set between fork and exec: the node's umask stays.
+                    umask=0o077,
                 )
             # The source goes through stdin (a few KB: fits the pipe buffer), so `ps`
             # shows a short command line with the mark and the server command.

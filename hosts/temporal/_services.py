@@ -115,7 +115,6 @@ class ClientRun:
         if dev is not None and dev.enabled:
             db = dev.database_file
             if db == "":
-                self.host.state_dir.mkdir(parents=True, exist_ok=True)
                 db = str(self.host.state_dir / "temporal.db")
             elif db == ":memory:":
                 db = ""

@@ -308,6 +308,59 @@ def test_run_exec_needs_host_when_there_are_several_hosts(tmp_path: Path) -> Non
     assert json.loads(one_line(done.stdout)) == {"pid_host": "second:hosts"}
 
 
+# -- the state dir -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["run", "run --exec"])
+def test_a_state_dir_that_is_a_file_is_a_usage_error(tmp_path: Path, command: str) -> None:
+    """--state-dir naming a file: one line on stderr naming it, nothing on stdout, exit 2."""
+    (tmp_path / "afile").write_text("not a directory\n")
+    extra = ["--exec", "t.cli:job"] if "--exec" in command else []
+    done = orrery("run", BASE, CLI_APP, "--state-dir", "afile", *extra, cwd=tmp_path)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        "orrery: state dir afile exists and is not a directory; pass a directory the node "
+        "can write to with --state-dir\n"
+    )
+
+
+def test_a_state_dir_that_cannot_be_created_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("not a directory\n")
+    done = orrery(
+        "run", BASE, CLI_APP, "--state-dir", "afile/state", "--exec", "t.cli:job", cwd=tmp_path
+    )
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        "orrery: cannot create state dir afile/state: Not a directory; pass a directory the "
+        "node can write to with --state-dir\n"
+    )
+
+
+def test_the_default_state_dir_that_is_a_file_is_a_usage_error(tmp_path: Path) -> None:
+    """Without --state-dir the node uses .orrery in the first root; the message says so."""
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "_index.yaml").write_text(
+        'version: "1.0"\nnamespace: app\nentries:\n  - {name: hosts, kind: process.host}\n'
+    )
+    (app / ".orrery").write_text("")
+    done = orrery("run", "app", cwd=tmp_path)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        "orrery: state dir app/.orrery exists and is not a directory; pass a directory the "
+        "node can write to with --state-dir (default: .orrery in the first root)\n"
+    )
+
+
+def test_a_new_state_dir_is_private(tmp_path: Path) -> None:
+    """The node creates its state dir readable by its owner only (0700)."""
+    done = orrery(
+        "run", BASE, CLI_APP, "--state-dir", "fresh/state", "--exec", "t.cli:job", cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "fresh" / "state").stat().st_mode & 0o777 == 0o700
+
+
 # -- orrery run (a long-running node) ----------------------------------------------------
 
 

@@ -257,6 +257,37 @@ class TestDatabaseFile:
         assert not retyped.running
         assert lock.read_text() == ""
 
+    def test_database_files_are_private(self, tmp_path: Path, loop_thread: LoopThread) -> None:
+        """The state dir is created 0700 and the database and its files are 0600, also a
+        database an older orrery left readable by everyone (docs/sandbox.md)."""
+        state = tmp_path / "state"
+        db = state / "temporal.db"
+
+        def modes() -> dict[str, int]:
+            return {p.name: p.stat().st_mode & 0o777 for p in state.iterdir()}
+
+        srv = DevServer(database_file=str(db))
+        loop_thread.run(srv.start())
+        try:
+            assert state.stat().st_mode & 0o777 == 0o700
+            assert db.is_file()
+            found = modes()
+            assert {"temporal.db", "temporal.db.lock", "temporal.db.log"} <= found.keys()
+            assert found == dict.fromkeys(found, 0o600)
+        finally:
+            loop_thread.run(srv.stop())
+
+        for path in state.iterdir():  # what an older orrery left behind
+            path.chmod(0o644)
+        state.chmod(0o755)
+        loop_thread.run(srv.start())
+        try:
+            found = modes()
+            assert found["temporal.db"] == 0o600
+            assert found == dict.fromkeys(found, 0o600)
+        finally:
+            loop_thread.run(srv.stop())
+
     def test_stale_server_stopped_and_live_owner_refused(
         self, tmp_path: Path, loop_thread: LoopThread
     ) -> None:

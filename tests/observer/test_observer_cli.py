@@ -154,3 +154,82 @@ def test_a_stale_socket_is_replaced_and_the_socket_goes_away_at_stop(tmp_path: P
     assert oct(os.stat(state / "node.sock").st_mode & 0o777) == "0o600"
     assert running.stop() == 0
     assert not (state / "node.sock").exists()
+
+
+# -- text from Lua cannot forge lines or reach the terminal (docs/sandbox.md) ----------------
+
+FORGER_INDEX = """\
+version: "1.0"
+namespace: forge
+entries:
+  - {name: procs, kind: process.host, lifecycle: {auto_start: true}}
+  - {name: forger, kind: process.lua, source: file://forger.lua, modules: [logger]}
+  - {name: forger_svc, kind: process.service, process: forger, host: procs,
+     lifecycle: {auto_start: true}}
+"""
+
+# Registers a name and listens to a topic with escape sequences and newlines, prints and
+# logs text that would forge log lines, then waits.
+FORGER_LUA = r"""
+local logger = require("logger")
+return {main = function()
+  assert(process.registry.register("evil\27[31mname\nrow"))
+  process.listen("news\27[2J\r\nforged")
+  print("printed\nINFO fake line\r\27[2Kerased\u{85}end")
+  logger:info("logged\nWARNING fake", {note = "a\tb\nc"})
+  logger:info("forger ready")
+  process.events():receive()
+end}
+"""
+
+
+@pytest.fixture(scope="module")
+def forger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningNode]:
+    base = tmp_path_factory.mktemp("forger")
+    app = base / "app"
+    app.mkdir()
+    (app / "_index.yaml").write_text(FORGER_INDEX)
+    (app / "forger.lua").write_text(FORGER_LUA)
+    running = RunningNode(base, base / "state", str(app))  # the text log format
+    running.wait_for("forger ready")
+    yield running
+    assert running.stop() == 0
+
+
+def test_print_with_newlines_and_escapes_is_one_escaped_log_line(forger) -> None:
+    """print("a\\nINFO fake") is one line with a visible \\n; no ESC reaches stderr."""
+    lines = [line for line in forger.lines if "orrery.lua" in line or "fake" in line]
+    printed = [line for line in lines if "printed" in line]
+    assert len(printed) == 1, lines
+    assert printed[0].endswith(
+        " INFO    orrery.lua: printed\\nINFO fake line\\r\\x1b[2Kerased\\u0085end "
+        "[forge:forger {local@forge:procs|" + printed[0].rsplit("|", 1)[1]
+    )
+    (logged,) = [line for line in lines if "logged" in line]
+    assert " INFO    orrery.lua: logged\\nWARNING fake note=a\\tb\\nc [forge:forger " in logged
+    assert not any(line.startswith(("INFO fake", "WARNING fake", "c [")) for line in lines)
+    assert not any("\x1b" in line or "\r" in line or "\x85" in line for line in forger.lines)
+
+
+def test_ps_shows_a_name_with_an_escape_sequence_escaped_on_one_row(forger) -> None:
+    done = forger.observe("ps")
+    assert done.returncode == 0, done.stderr
+    assert "\x1b" not in done.stdout
+    header, *rows = done.stdout.splitlines()
+    assert header.startswith("PID ")
+    processes = json_of(forger.observe("ps", "--json"))["processes"]
+    assert len(rows) == len(processes) == 1
+    assert processes[0]["names"] == ["evil\x1b[31mname\nrow"]  # JSON keeps the exact name
+    assert rows[0].endswith("  evil\\x1b[31mname\\nrow")
+
+
+def test_inspect_shows_a_topic_with_control_characters_escaped(forger) -> None:
+    done = forger.observe("inspect", "evil\x1b[31mname\nrow")
+    assert done.returncode == 0, done.stderr
+    assert "\x1b" not in done.stdout and "\r" not in done.stdout
+    fields = dict(line.split(":", 1) for line in done.stdout.splitlines() if ":" in line)
+    assert fields["names"].strip() == "evil\\x1b[31mname\\nrow"
+    assert fields["listening to"].strip() == "news\\x1b[2J\\r\\nforged"
+    missing = forger.observe("inspect", "no\x1b[2Jsuch")
+    assert missing.returncode == 1
+    assert "\x1b" not in missing.stderr and "no\\x1b[2Jsuch" in missing.stderr

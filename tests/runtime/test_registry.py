@@ -771,12 +771,115 @@ class TestFileRules:
             "must be in one place)"
         ]
 
+    def test_a_symlinked_yaml_file_leading_out_of_the_root_is_refused(self, tmp_path: Path) -> None:
+        """A definition file linked from elsewhere is not read; the problem names the link."""
+        write({"elsewhere.yaml": "namespace: other\nentries: [{name: h, kind: process.host}]\n"})
+        Path("outside").mkdir()
+        Path("app/elsewhere.yaml").rename("outside/elsewhere.yaml")
+        write({"ok.yaml": "namespace: app\nentries: []\n"})
+        Path("app/linked.yaml").symlink_to(tmp_path / "outside" / "elsewhere.yaml")
+        assert fails_once({}) == (
+            "app/linked.yaml: file lies outside the source root app (a symlink leads to "
+            f"{tmp_path.resolve() / 'outside' / 'elsewhere.yaml'}; links must stay inside "
+            "the root)"
+        )
+
+    def test_a_symlinked_orrery_yaml_leading_out_of_the_root_is_refused(
+        self, tmp_path: Path
+    ) -> None:
+        write({"config.yaml": "node_name: stolen\n"}, "outside")
+        write({"x.yaml": "namespace: app\nentries: []\n"})
+        Path("app/orrery.yaml").symlink_to(tmp_path / "outside" / "config.yaml")
+        assert fails_once({}) == (
+            "app/orrery.yaml: file lies outside the source root app (a symlink leads to "
+            f"{tmp_path.resolve() / 'outside' / 'config.yaml'}; links must stay inside "
+            "the root)"
+        )
+
+    def test_a_symlinked_yaml_file_inside_the_root_loads(self) -> None:
+        write({"real/defs.yaml": "namespace: app\nentries: [{name: h, kind: process.host}]\n"})
+        Path("app/.hidden").mkdir()
+        Path("app/real/defs.yaml").rename("app/.hidden/defs.yaml")
+        Path("app/real/defs.yaml").symlink_to("../.hidden/defs.yaml")
+        assert "app:h" in load({}).entries
+
     def test_paths_outside_the_working_directory_are_absolute(self, tmp_path: Path) -> None:
         write({"x.yaml": "namespace: app\nentries: [{name: p, kind: nope}]\n"}, "../outside")
         outside = (tmp_path / "../outside").resolve()
         with pytest.raises(RegistryError) as info:
             load_registry([outside])
         assert info.value.problems[0].file == str(outside / "x.yaml")
+
+
+def alias_bomb(depth: int, indent: str = "") -> str:
+    """A "billion laughs" block: ``l<depth>`` stands for 9**depth strings once expanded.
+
+    The anchors start on the block's second line; ``l<k>`` is on line ``k + 2``.
+    """
+    lines = ["laughs:", '  l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for level in range(1, depth + 1):
+        lines.append(f"  l{level}: &l{level} [{', '.join([f'*l{level - 1}'] * 9)}]")
+    return "".join(f"{indent}{line}\n" for line in lines)
+
+
+#: The problem for :func:`alias_bomb`: nine aliases of l4 (9**4 + ... nodes each) add more
+#: than 100000 nodes, on the line of l5.
+BOMB_PROBLEM = (
+    "YAML aliases repeat more than 100000 nodes in this document (limit reached at *l4); "
+    "anchors and aliases are allowed, but not an expansion this large"
+)
+
+
+class TestUntrustedYaml:
+    """Aliases are bounded before anything expands (docs/sandbox.md)."""
+
+    def test_an_alias_bomb_in_a_definition_file_is_refused_at_its_line(self) -> None:
+        """A billion-laughs bomb (about 1 KB, 9**9 strings) fails with one problem at once."""
+        head = "namespace: app\nentries:\n  - name: p\n    kind: process.lua\n"
+        files = tree("", base=False)
+        files["x.yaml"] = (
+            head + "    source: file://main.lua\n    meta:\n" + alias_bomb(9, "      ")
+        )
+        assert len(files["x.yaml"]) < 1100
+        # meta starts on line 6; "laughs:" is line 7, l<k> is on line 8 + k.
+        assert fails_once(files) == f"app/x.yaml:13: {BOMB_PROBLEM}"
+
+    def test_an_alias_bomb_outside_meta_is_refused_too(self) -> None:
+        files = tree("", base=False)
+        files["x.yaml"] = "namespace: app\nentries: []\n" + alias_bomb(8)
+        # "laughs:" is line 3, l<k> on line 4 + k; the key itself is also unknown.
+        lines = fails(files)
+        assert lines == [f"app/x.yaml:9: {BOMB_PROBLEM}"]
+
+    def test_an_alias_bomb_in_orrery_yaml_is_refused(self) -> None:
+        files = tree("", base=False)
+        files["orrery.yaml"] = "node_name: n1\n" + alias_bomb(8)
+        assert fails_once(files) == f"app/orrery.yaml:8: {BOMB_PROBLEM}"
+
+    def test_an_alias_bomb_in_an_override_value_is_refused(self) -> None:
+        files = tree("- {name: p, kind: process.lua, source: file://main.lua}")
+        levels = ["l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+        levels += [f"l{k}: &l{k} [{', '.join([f'*l{k - 1}'] * 9)}]" for k in range(1, 9)]
+        override = "app:p:meta={" + ", ".join(levels) + "}"
+        assert fails_once(files, overrides=[override]) == (
+            f'<registry>: entry "app:p": field "meta": override "{override}": '
+            f"invalid YAML value: {BOMB_PROBLEM}"
+        )
+
+    def test_an_alias_inside_its_own_anchor_is_refused(self) -> None:
+        files = tree("", base=False)
+        files["x.yaml"] = "namespace: app\nentries: []\nloop: &a\n  - *a\n"
+        assert fails_once(files) == (
+            "app/x.yaml:4: alias *a refers to its own anchor "
+            "(recursive YAML structures are not allowed)"
+        )
+
+    def test_aliases_that_repeat_a_little_still_load(self) -> None:
+        """Ordinary reuse (the spec allows anchors and aliases) is far below the limit."""
+        files = tree("- name: p\n  kind: process.lua\n  source: file://main.lua\n  meta:")
+        files["x.yaml"] += alias_bomb(4, "    ")
+        entry = load(files).require("app:p")
+        assert len(entry.meta["laughs"]["l4"]) == 9
 
 
 # --------------------------------------------------------------------------- entries
@@ -1208,6 +1311,53 @@ class TestLuaRules:
         assert fails_once(files) == at(
             3, "p", "process.lua", "source", '"../escape.lua" is outside the source root app'
         )
+
+    def test_a_symlink_to_a_lua_file_outside_the_root_is_refused(self, tmp_path: Path) -> None:
+        """A link inside the app that leads out of it is not read (docs/sandbox.md)."""
+        write({"secret.lua": "return {main = function() return 'secret' end}\n"}, ".")
+        files = tree("- {name: p, kind: process.lua, source: file://lib/link.lua}")
+        write(files)
+        Path("app/lib").mkdir()
+        Path("app/lib/link.lua").symlink_to(tmp_path / "secret.lua")
+        with pytest.raises(RegistryError) as info:
+            load_registry(["app"])
+        assert [p.render() for p in info.value.problems] == [
+            at(
+                3,
+                "p",
+                "process.lua",
+                "source",
+                f'"lib/link.lua" lies outside the source root app (a symlink leads to '
+                f"{tmp_path.resolve() / 'secret.lua'}; links must stay inside the root)",
+            )
+        ]
+
+    def test_a_symlinked_directory_leading_out_is_refused(self, tmp_path: Path) -> None:
+        write({"outside/p.lua": LUA}, ".")
+        write(tree("- {name: p, kind: process.lua, source: file://code/p.lua}"))
+        Path("app/code").symlink_to(tmp_path / "outside")
+        assert fails_once({}) == at(
+            3,
+            "p",
+            "process.lua",
+            "source",
+            f'"code/p.lua" lies outside the source root app (a symlink leads to '
+            f"{tmp_path.resolve() / 'outside' / 'p.lua'}; links must stay inside the root)",
+        )
+
+    def test_a_symlink_that_stays_inside_the_root_works(self) -> None:
+        files = tree("- {name: p, kind: process.lua, source: file://link.lua}")
+        write(files)
+        Path("app/link.lua").symlink_to("main.lua")
+        entry = load({}).require("app:p")
+        assert isinstance(entry, LuaEntry)
+        assert entry.source.text == LUA
+
+    def test_a_symlink_loop_is_a_problem_not_a_crash(self) -> None:
+        write(tree("- {name: p, kind: process.lua, source: file://loop.lua}"))
+        Path("app/loop.lua").symlink_to("loop.lua")
+        (line,) = fails({})
+        assert line.startswith(at(3, "p", "process.lua", "source", '"loop.lua" '))
 
     def test_dot_dot_inside_the_root_is_fine(self) -> None:
         files = tree("- {name: p, kind: process.lua, source: file://sub/../main.lua}")
