@@ -76,7 +76,8 @@ CALIBRATE: list[tuple[str, str, str]] = [
     ),
     (
         "byte",
-        "function(C) local s = C.rep('ab', 8000000) return function() C.format('%s', s) end, #s end",
+        "function(C) local s = C.rep('ab', 8000000)"
+        " return function() C.format('%s', s) end, #s end",
         "string.format %s: per byte",
     ),
     (
@@ -87,14 +88,12 @@ CALIBRATE: list[tuple[str, str, str]] = [
     ),
     (
         "value",
-        "function(C) local s = C.rep('a', 900000)"
-        " return function() C.byte(s, 1, -1) end, #s end",
+        "function(C) local s = C.rep('a', 900000) return function() C.byte(s, 1, -1) end, #s end",
         "string.byte(s, 1, -1): per value",
     ),
     (
         "utf8_byte",
-        "function(C) local s = C.rep('\\u{e9}', 2000000)"
-        " return function() C.ulen(s) end, #s end",
+        "function(C) local s = C.rep('\\u{e9}', 2000000) return function() C.ulen(s) end, #s end",
         "utf8.len: per byte",
     ),
     (
@@ -152,7 +151,11 @@ OVERHEAD: list[tuple[str, str, str]] = [
         "table",
         "local t = {} for i = 1, N do t[i] = i end for i = 1, N do f(t) end",
     ),
-    ("table.concat (8 items)", "table", "local t = {1,2,3,4,5,6,7,8} for i = 1, N do f(t, ',') end"),
+    (
+        "table.concat (8 items)",
+        "table",
+        "local t = {1,2,3,4,5,6,7,8} for i = 1, N do f(t, ',') end",
+    ),
     ("table.unpack (3)", "table", "local t = {1,2,3} for i = 1, N do f(t) end"),
     (
         "table.sort (16 items)",
@@ -160,7 +163,11 @@ OVERHEAD: list[tuple[str, str, str]] = [
         "local s = {9,3,7,1,15,2,8,4,16,5,11,6,13,10,14,12}"
         " local t = {} for i = 1, N do for k = 1, 16 do t[k] = s[k] end f(t) end",
     ),
-    ("utf8.len (20 B)", "utf8", "local s = 'h\\u{e9}llo w\\u{f6}rld 12345' for i = 1, N do f(s) end"),
+    (
+        "utf8.len (20 B)",
+        "utf8",
+        "local s = 'h\\u{e9}llo w\\u{f6}rld 12345' for i = 1, N do f(s) end",
+    ),
 ]
 
 OVERHEAD_FN = {
@@ -227,9 +234,9 @@ def main() -> None:
             ratios, c_rates, w_rates = [], [], []
             for _ in range(reps):
                 engine.K.reset_budget()
-                tc = helpers.time(lambda: loop(c_fn, n), 1)
+                tc = helpers.time(lambda loop=loop, f=c_fn: loop(f, n), 1)
                 engine.K.reset_budget()
-                tw = helpers.time(lambda: loop(w_fn, n), 1)
+                tw = helpers.time(lambda loop=loop, f=w_fn: loop(f, n), 1)
                 ratios.append(tw / tc)
                 c_rates.append(n / tc / 1e6)
                 w_rates.append(n / tw / 1e6)

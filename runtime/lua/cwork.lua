@@ -389,6 +389,7 @@ local function lua_insert(...)
   elseif nargs == 3 then
     pos = check_int((select(2, ...)), 2, "insert", true)
     if not ult(pos - 1, e) then argerr(2, "insert", "position out of bounds") end
+    pay(e - pos, elem_w(t))   -- the whole loop, before it starts
     for i = e, pos + 1, -1 do t[i] = t[i - 1] end
   else
     error("wrong number of arguments to 'insert'", 0)
@@ -402,6 +403,7 @@ local function lua_remove(t, ...)
   local pos = (...)
   if pos == nil then pos = size else pos = check_int(pos, 2, "remove", given) end
   if pos ~= size and ult(size, pos - 1) then argerr(2, "remove", "position out of bounds") end
+  if size > pos then pay(size - pos, elem_w(t)) end   -- the whole loop, before it starts
   local r = t[pos]
   while pos < size do
     t[pos] = t[pos + 1]
@@ -449,6 +451,9 @@ local function lua_sort(t, comp)
   if comp ~= nil and type(comp) ~= "function" then
     argerr(2, "sort", "function expected, got " .. typename(comp))
   end
+  local lg = 1
+  while (1 << lg) < n do lg = lg + 1 end
+  pay(n * lg, W.sort_fn_cmp)   -- the whole sort, before it starts
   local lt = comp or function(a, b) return a < b end
   local function auxsort(lo, up)
     while lo < up do
