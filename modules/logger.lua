@@ -39,7 +39,9 @@ local function emit(level, self, msg, fields)
     all = all or {}
     all.logger = st.name
   end
-  H.log(level, tostring(msg), all)
+  -- capped before it reaches the host (docs/sandbox.md, "C library work")
+  local cw = K.cwork
+  H.log(level, cw.cap(tostring(msg)), all and cw.cap_fields(all))
 end
 
 for _, level in ipairs({"debug", "info", "warn", "error"}) do

@@ -104,6 +104,8 @@ class LuaEngine:
         )
         # the bounded pattern functions (runtime/lua/patterns.lua), used by the sandbox
         self.K[b"patterns"] = self._run_file(lua_file("orrery.runtime", "lua/patterns.lua"), self.K)
+        # the charged string/table/utf8 functions (runtime/lua/cwork.lua), used by the sandbox
+        self.K[b"cwork"] = self._run_file(lua_file("orrery.runtime", "lua/cwork.lua"), self.K)
         py = rt.table_from({k.encode(): fn for k, fn in bridge.items()})
         self.H = self._run_file(host_ops, self.K, py, lua_config)
         modules = rt.table()

@@ -36,17 +36,11 @@ end
 -- The string metatable: method calls on strings keep working, but user code
 -- cannot reach the real string table through it.
 -- The pattern functions are the bounded wrappers of patterns.lua (the C ones
--- can run for hours inside one call, unseen by the instruction budget); the
--- methods table is a private copy, so trusted code keeps the real library.
+-- can run for hours inside one call, unseen by the instruction budget), and the
+-- functions whose C work grows with their arguments are the charged wrappers of
+-- cwork.lua (docs/sandbox.md, "C library work"). The methods table is a private
+-- copy, so trusted code keeps the real library.
 string.dump = nil
-local STRING = {}
-for k, v in pairs(string) do STRING[k] = v end
-for _, k in ipairs({"find", "match", "gmatch", "gsub"}) do STRING[k] = K.patterns[k] end
-do
-  local smt = getmetatable("")
-  smt.__index = STRING
-  smt.__metatable = "string"
-end
 
 local function copy_lib(lib, except)
   local t = {}
@@ -54,6 +48,26 @@ local function copy_lib(lib, except)
     if not (except and except[k]) then t[k] = v end
   end
   return t
+end
+
+-- a copy of `lib` with the wrappers of `over` in place of the real functions
+local function wrapped_lib(lib, over)
+  local t = copy_lib(lib)
+  for k, v in pairs(over) do t[k] = v end
+  return t
+end
+
+local CWORK = K.cwork
+local STRING = wrapped_lib(string, CWORK.methods)     -- s:rep(n): method-call errors
+local STRING_LIB = wrapped_lib(string, CWORK.string)  -- string.rep(s, n)
+for _, k in ipairs({"find", "match", "gmatch", "gsub"}) do
+  STRING[k] = K.patterns[k]
+  STRING_LIB[k] = K.patterns[k]
+end
+do
+  local smt = getmetatable("")
+  smt.__index = STRING
+  smt.__metatable = "string"
 end
 
 -- Kill-aware protected calls --------------------------------------------------
@@ -406,11 +420,12 @@ end
 
 -- print -----------------------------------------------------------------------------
 
+-- The line is built and capped (at K.cwork.LOG_MAX bytes, with a marker) in
+-- Lua before it reaches the host, and its building is charged to the budget
+-- (docs/sandbox.md, "C library work").
+local print_line = CWORK.print_line
 local function safe_print(...)
-  local n = select("#", ...)
-  local parts = {}
-  for i = 1, n do parts[i] = tostring((select(i, ...))) end
-  H.log("info", table.concat(parts, "\t"), nil)
+  H.log("info", print_line(tostring, ...), nil)
 end
 
 -- BASE --------------------------------------------------------------------------------
@@ -421,7 +436,7 @@ local BASE = {
   getmetatable = getmetatable,
   pcall = safe_pcall, xpcall = safe_xpcall, next = safe_next, pairs = safe_pairs,
   rawget = safe_rawget, rawset = safe_rawset, setmetatable = safe_setmetatable,
-  unpack = table.unpack, print = safe_print,
+  unpack = CWORK.table.unpack, print = safe_print,
   _VERSION = _VERSION,
 }
 
@@ -430,10 +445,10 @@ if config and config.deterministic then
 end
 
 local LIBS = {
-  string = readonly(copy_lib(STRING), "string"),
-  table = readonly(copy_lib(table), "table"),
+  string = readonly(STRING_LIB, "string"),
+  table = readonly(wrapped_lib(table, CWORK.table), "table"),
   math = readonly(math_lib, "math"),
-  utf8 = readonly(copy_lib(utf8), "utf8"),
+  utf8 = readonly(wrapped_lib(utf8, CWORK.utf8), "utf8"),
   os = readonly(os_lib, "os"),
   coroutine = readonly(coroutine_lib, "coroutine"),
 }

@@ -74,7 +74,29 @@ ATTEMPTS = [
 
 #: Attempts of attempts_c.lua (entry ``attempt_c``): C library work the budget cannot see.
 ATTEMPTS_C = [
+    "byte_unpack_loop",
+    "channel_new_huge",
+    "format_loop",
+    "logger_huge_fields",
+    "pack_padding_loop",
+    "print_huge_five_times",
+    "string_rep_loop",
+    "string_rep_method_of_nothing",
     "string_rep_of_nothing",
+    "sub_copy_loop",
+    "table_concat_huge_len",
+    "table_concat_over_index",
+    "table_insert_front_loop",
+    "table_insert_huge_len",
+    "table_move_huge",
+    "table_move_huge_into_other",
+    "table_remove_front_loop",
+    "table_remove_huge_len",
+    "table_sort_big",
+    "table_unpack_huge_len",
+    "upper_loop",
+    "utf8_codes_skip_loop",
+    "utf8_len_loop",
 ]
 
 #: attempt entry -> the attempts its file holds
