@@ -601,6 +601,17 @@ function T.sort(...)
         local first = type(rawget(t, 1))
         local plain = comp == nil and (first == "number" or first == "string")
         pay(n * lg, plain and W.sort_cmp or W.sort_fn_cmp)
+        if first == "string" then
+          -- each comparison of two strings scans their common prefix in C (strcoll): a
+          -- table of one long string many times would sort for minutes, so charge the
+          -- longest string's bytes per comparison too (docs/sandbox.md, "C library work")
+          local longest = 0
+          for i = 1, n do
+            local v = rawget(t, i)
+            if type(v) == "string" and #v > longest then longest = #v end
+          end
+          if longest > 64 then pay((n * lg) * (longest + 0.0), W.byte) end
+        end
       end
     end
   end

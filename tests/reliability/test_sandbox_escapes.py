@@ -93,6 +93,7 @@ ATTEMPTS_C = [
     "table_remove_front_loop",
     "table_remove_huge_len",
     "table_sort_big",
+    "table_sort_one_long_string",
     "table_unpack_huge_len",
     "upper_loop",
     "utf8_codes_skip_loop",

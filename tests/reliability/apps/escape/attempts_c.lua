@@ -50,6 +50,14 @@ function A.table_sort_big()
   table.sort(t, function(a, b) return a < b end)
   return "sort ended"
 end
+-- one 1 MB string 100,000 times: every comparison scans a megabyte in C
+function A.table_sort_one_long_string()
+  local s, t = ("x"):rep(1 << 20), {}
+  for i = 1, 100000 do t[i] = s end
+  table.sort(t)
+  return "sort ended"
+end
+
 function A.upper_loop()
   local s = ("x"):rep(1 << 24)
   for _ = 1, 1e6 do s:upper() end
