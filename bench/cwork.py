@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import argparse
 import statistics
-from typing import Any
 
-from orrery.runtime._engine import LuaEngine, lua_file
+from orrery.hosts._native import standalone_engine
+from orrery.runtime._engine import LuaEngine
 
 #: Lua helpers: clock(f, n) -> CPU seconds of n calls; instr_ns(n) -> ns per VM instruction.
 HELPERS = """
@@ -188,14 +188,7 @@ RAW_NAME = {"table.unpack (3)": "unpack_t", "utf8.len (20 B)": "ulen"}
 
 
 def _engine() -> LuaEngine:
-    def refuse(*_: Any) -> Any:
-        raise RuntimeError("not used")
-
-    names = ("timer", "random", "log", "exit_notify", "mailbox_put", "mailbox_closed")
-    bridge = dict.fromkeys((*names, "remote", "drop_watches"), refuse)
-    bridge["now"] = lambda: 0
-    bridge["monotonic"] = lambda: 0.0
-    return LuaEngine(lua_file("orrery.hosts", "native.lua"), bridge, {"node": "bench"})
+    return standalone_engine("bench")
 
 
 def main() -> None:

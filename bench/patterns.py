@@ -17,7 +17,8 @@ import statistics
 import time
 from typing import Any
 
-from orrery.runtime._engine import LuaEngine, lua_file
+from orrery.hosts._native import standalone_engine
+from orrery.runtime._engine import LuaEngine
 
 LOOP = """
 function(lib, fname, n, s, p, r)
@@ -44,14 +45,7 @@ CASES: list[tuple[str, str, str, Any]] = [
 
 
 def _engine() -> LuaEngine:
-    def refuse(*_: Any) -> Any:
-        raise RuntimeError("not used")
-
-    names = ("timer", "random", "log", "exit_notify", "mailbox_put", "mailbox_closed")
-    bridge = dict.fromkeys((*names, "remote", "drop_watches"), refuse)
-    bridge["now"] = lambda: 0
-    bridge["monotonic"] = lambda: 0.0
-    return LuaEngine(lua_file("orrery.hosts", "native.lua"), bridge, {"node": "bench"})
+    return standalone_engine("bench")
 
 
 def main() -> None:

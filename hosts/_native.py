@@ -208,6 +208,26 @@ class Mailbox:
             self._runtime._lua(self._runtime.H.ext_close_mailbox, self.pid)
 
 
+def standalone_engine(node_name: str = "standalone") -> LuaEngine:
+    """A native Lua state outside any node, for tests and benches of pure Lua code.
+
+    The kernel, the modules and the sandbox are loaded as in a node; every host operation
+    that would need the node (timers, logging, remote calls, ...) raises, and the clock
+    stands at zero.
+    """
+
+    def refuse(*_: Any) -> Any:
+        raise RuntimeError("this engine runs outside a node: no host operation is available")
+
+    names = ("timer", "random", "log", "exit_notify", "mailbox_put", "mailbox_closed")
+    bridge: dict[str, Callable[..., Any]] = dict.fromkeys(
+        (*names, "remote", "drop_watches"), refuse
+    )
+    bridge["now"] = lambda: 0
+    bridge["monotonic"] = lambda: 0.0
+    return LuaEngine(lua_file("orrery.hosts", "native.lua"), bridge, {"node": node_name})
+
+
 class NativeRuntime:
     """The node's native Lua state and the trio tasks that drive it.
 

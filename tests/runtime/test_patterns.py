@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from orrery.runtime._engine import LuaEngine, lua_file
+from orrery.hosts._native import standalone_engine
+from orrery.runtime._engine import LuaEngine
 
 SETTINGS = settings(
     derandomize=True,
@@ -66,20 +67,10 @@ end
 """
 
 
-def _refuse(*_: Any) -> Any:
-    raise AssertionError("no host operation is used here")
-
-
 @pytest.fixture(scope="module")
 def engine() -> LuaEngine:
     """A native engine outside any node: the pattern functions need no process."""
-    names = ("timer", "random", "log", "exit_notify", "mailbox_put", "mailbox_closed")
-    bridge: dict[str, Callable[..., Any]] = dict.fromkeys(
-        (*names, "remote", "drop_watches"), _refuse
-    )
-    bridge["now"] = lambda: 0
-    bridge["monotonic"] = lambda: 0.0
-    return LuaEngine(lua_file("orrery.hosts", "native.lua"), bridge, {"node": "patterns"})
+    return standalone_engine("patterns")
 
 
 @pytest.fixture(scope="module")
