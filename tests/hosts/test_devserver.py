@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import select
@@ -264,7 +265,13 @@ class TestDatabaseFile:
         db = state / "temporal.db"
 
         def modes() -> dict[str, int]:
-            return {p.name: p.stat().st_mode & 0o777 for p in state.iterdir()}
+            found = {}
+            for path in state.iterdir():
+                try:  # SQLite's -journal file comes and goes while the server writes
+                    found[path.name] = path.stat().st_mode & 0o777
+                except FileNotFoundError:
+                    continue
+            return found
 
         srv = DevServer(database_file=str(db))
         loop_thread.run(srv.start())
@@ -278,7 +285,8 @@ class TestDatabaseFile:
             loop_thread.run(srv.stop())
 
         for path in state.iterdir():  # what an older orrery left behind
-            path.chmod(0o644)
+            with contextlib.suppress(FileNotFoundError):
+                path.chmod(0o644)
         state.chmod(0o755)
         loop_thread.run(srv.start())
         try:
