@@ -8,14 +8,23 @@ local function idle(parent)
 end
 
 -- Spawns n idle processes and returns n once all of them reported "up" (so
--- every one is blocked in inbox:receive()). It keeps no reference to them.
+-- every one is blocked in inbox:receive()). It keeps no reference to them. It
+-- spawns in batches and waits for each batch: one step that spawns 100,000
+-- processes would run past the step limit (docs/sandbox.md, "Limits").
+local BATCH = 5000
+
 local function idler(n)
   local up = process.listen("up")
   local me = process.pid()
-  for _ = 1, n do
-    assert(process.spawn("bench:idle", "bench:processes", me))
+  local started = 0
+  while started < n do
+    local batch = math.min(BATCH, n - started)
+    for _ = 1, batch do
+      assert(process.spawn("bench:idle", "bench:processes", me))
+    end
+    for _ = 1, batch do up:receive() end
+    started = started + batch
   end
-  for _ = 1, n do up:receive() end
   return n
 end
 
