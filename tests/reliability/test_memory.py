@@ -70,6 +70,18 @@ async def test_a_function_whose_result_cannot_be_copied_fails_its_call_and_the_n
         assert await node.call("t.memory:small_fn", 10) == 10
 
 
+async def test_watchers_whose_result_copies_do_not_fit_get_an_error_and_the_node_serves() -> None:
+    """Each watcher's copy of a 2 MB result is made outside the process: those that do not fit
+    get an out-of-memory error (never nothing, never a normal exit), the others the value."""
+    async with orrery.open_node([MEMORY], max_memory=LIMIT) as node:
+        seen = await node.call("t.memory:many_watchers", 20)
+        assert await node.call("t.memory:small_fn", 10) == 10
+    assert len(seen) == 20
+    assert set(seen) <= {30000, "out of memory while copying the exit result"}
+    assert "out of memory while copying the exit result" in seen  # 20 copies cannot all fit
+    assert 30000 in seen
+
+
 async def test_a_python_value_larger_than_the_limit_is_refused_and_the_node_keeps_serving() -> None:
     """Arguments too big for the state raise InternalError instead of aborting Python."""
     async with orrery.open_node([MEMORY], max_memory=LIMIT) as node:

@@ -48,6 +48,46 @@ function M.big_result()
   return t
 end
 
+-- Waits for "go", then returns a result of about 2 MB: each of its watchers gets its own
+-- copy, made in the exit hook, outside any process.
+function M.big_later()
+  process.inbox():receive()
+  local t = {}
+  for i = 1, 30000 do t[i] = {i} end
+  return t
+end
+
+-- Monitors `target`, then reports to `parent` what its EXIT carried.
+function M.watcher(parent, target)
+  local events = process.events()
+  process.monitor(target)
+  assert(process.send(parent, "watching"))
+  while true do
+    local ev = events:receive()
+    if ev.kind == process.event.EXIT then
+      local r = ev.result
+      local report = r.error and r.error:message() or #r.value
+      r, ev = nil, nil
+      assert(process.send(parent, "report", report))
+      return
+    end
+  end
+end
+
+-- Spawns `n` watchers of one big_later process and returns what each one saw.
+function M.many_watchers(n)
+  local watching, reports = process.listen("watching"), process.listen("report")
+  local target = assert(process.spawn("t.memory:big_later", "t.memory:processes"))
+  for _ = 1, n do
+    assert(process.spawn("t.memory:watcher", "t.memory:processes", process.pid(), target))
+  end
+  for _ = 1, n do watching:receive() end
+  assert(process.send(target, "go"))
+  local seen = {}
+  for i = 1, n do seen[i] = reports:receive() end
+  return seen
+end
+
 function M.small(n)
   local t = {}
   for i = 1, n or 1000 do t[i] = i end
