@@ -86,7 +86,7 @@ def _parse_ns(text: str) -> int:
             # Go computes the fractional part in float64 and truncates it.
             value += int(float(fraction) * (float(scale) / divisor))
         total += value
-        if total > _MAX_NS:
+        if total > _MAX_NS + negative:  # Go's range is -2**63 .. 2**63 - 1
             raise ValueError(f"invalid duration {quoted}: out of range")
         pos = match.end()
     return -total if negative else total

@@ -102,6 +102,8 @@ class LuaEngine:
         self.K = self._run_file(
             lua_file("orrery.runtime", "lua/kernel.lua"), codec_ctor, lua_config
         )
+        # Go durations (runtime/lua/durations.lua): K.parse_duration, K.option_duration
+        self._run_file(lua_file("orrery.runtime", "lua/durations.lua"), self.K)
         # the bounded pattern functions (runtime/lua/patterns.lua), used by the sandbox
         self.K[b"patterns"] = self._run_file(lua_file("orrery.runtime", "lua/patterns.lua"), self.K)
         # the charged string/table/utf8 functions (runtime/lua/cwork.lua), used by the sandbox

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from lupa import lua54
 
 MODULES = Path(__file__).resolve().parents[2] / "modules"
+RUNTIME_LUA = Path(__file__).resolve().parents[2] / "runtime" / "lua"
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
@@ -105,6 +106,8 @@ class Lua:
         k, h = self.rt.execute(kernel.encode())
         g = self.rt.globals()
         g.K, g.H = k, h
+        durations = (RUNTIME_LUA / "durations.lua").read_bytes()  # K.parse_duration
+        self.rt.execute(b"assert(load(..., '@durations.lua', 't'))(K)", durations)
         source = (MODULES / "time.lua").read_bytes()
         g.time = self.rt.execute(b"return assert(load(..., '@time.lua', 't'))(K, H)", source)
 
