@@ -108,7 +108,8 @@ def _raise(answer: Any) -> Any:
         return rest[0] if rest else None
     kind, message = _text(rest[0]) or "Internal", _text(rest[1]) or ""
     retryable = rest[2] if len(rest) > 2 else None
-    raise error_for(kind, message, retryable=retryable)
+    details = decode(rest[3]) if len(rest) > 3 and rest[3] is not None else None
+    raise error_for(kind, message, retryable=retryable, details=details)
 
 
 def _process_record(record: dict[str, Any]) -> dict[str, Any]:

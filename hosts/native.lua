@@ -718,12 +718,14 @@ function H.workflow_exec() return nil, Invalid("workflow.exec is only available 
 -------------------------------------------------------------------------------
 -- Entry points for Python (the embedding API, the supervisor and other hosts).
 -- They run between steps (no current process); failures return
--- false, kind, message so Python can raise the matching exception.
+-- false, kind, message[, retryable[, encoded details]] so Python can raise the matching
+-- exception with everything the error object carries.
 -------------------------------------------------------------------------------
 
 local function fail(err)
-  local kind, message, retryable = K.error_fields(err)
-  return false, kind, message, retryable
+  local kind, message, retryable, details = K.error_fields(err)
+  local ok, encoded = pcall(codec.encode, details)
+  return false, kind, message, retryable, details ~= nil and ok and encoded or nil
 end
 
 local function decode_args(bytes)

@@ -108,9 +108,12 @@ async def test_python_senders_cannot_block_so_block_refuses_them() -> None:
         pid = await node.spawn("t.mbox:whole", "t.mbox:processes", None, "gate", 0)
         for i in range(3):
             await node.send(pid, "n", i)
-        with pytest.raises(RateLimited, match=r"is full .*this sender cannot wait"):
+        with pytest.raises(RateLimited, match=r"is full .*this sender cannot wait") as caught:
             await node.send(pid, "n", 3)
         assert node.native.mailbox_stats(pid)["default"]["queued"] == 3
+    # the Lua error's details reach Python (they were dropped on the way before)
+    assert caught.value.retryable is True
+    assert caught.value.details == {"pid": pid, "topic": "n", "capacity": 3}
 
 
 async def test_python_senders_follow_the_drop_policies() -> None:
