@@ -22,6 +22,7 @@ from .hosts._native import ExitResult as ExitResult
 from .hosts._native import Mailbox as Mailbox
 from .hosts._native import MailboxItem as MailboxItem
 from .runtime._codec import ErrorValue as ErrorValue
+from .runtime._exports import publish
 from .runtime._logging import JsonFormatter as JsonFormatter
 from .runtime._logging import configure_logging as configure_logging
 from .runtime._node import Node as Node
@@ -40,3 +41,5 @@ __all__ = [
     "errors",
     "open_node",
 ]
+
+publish(__name__, globals(), __all__)

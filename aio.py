@@ -43,6 +43,8 @@ from .runtime._node import Node
 from .runtime._node import open_node as _open_trio_node
 from .supervision import ServiceInfo
 
+__all__ = ["AsyncMailbox", "AsyncNode", "open_node"]
+
 T = TypeVar("T")
 
 

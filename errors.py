@@ -26,6 +26,7 @@ from .runtime._errors import Timeout as Timeout
 from .runtime._errors import Unavailable as Unavailable
 from .runtime._errors import UsageError as UsageError
 from .runtime._errors import error_for as error_for
+from .runtime._exports import publish
 
 __all__ = [
     "KINDS",
@@ -49,3 +50,5 @@ __all__ = [
     "UsageError",
     "error_for",
 ]
+
+publish(__name__, globals(), __all__)

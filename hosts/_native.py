@@ -263,7 +263,7 @@ class NativeRuntime:
         self._nursery: trio.Nursery | None = None
         self._wall_base = time.time_ns()
         self._trio_base: float | None = None
-        bridge = {
+        bridge: dict[str, Callable[..., Any]] = {
             "now": self._now,
             "monotonic": self._monotonic,
             "timer": self._add_timer,

@@ -20,9 +20,9 @@ local FUNCTIONS, PYTHON, SYSTEM = "orrery:functions", "orrery:python", "{|system
 local EXIT, LINK_DOWN, CANCEL = K.EXIT, K.LINK_DOWN, K.CANCEL
 
 local new_error, copy, codec = K.error, K.codec.copy, K.codec
-local type, pairs, next, select, tostring, string_format = type, pairs, next, select, tostring, string.format
-local sub, byte, find = string.sub, string.byte, string.find
-local unpack, pack = table.unpack, table.pack
+local type, pairs, next, tostring, string_format = type, pairs, next, tostring, string.format
+local byte = string.byte
+local pack = table.pack
 
 local procs = {}          -- pid -> proc
 local names = {}          -- name -> proc
@@ -180,7 +180,7 @@ function H.send(dest, topic, n, ...)
     return ok, err
   end
   local values = {...}
-  local ok, err = remote_op("send", {dest = target, topic = topic, values = values, n = n, from = from})
+  local _, err = remote_op("send", {dest = target, topic = topic, values = values, n = n, from = from})
   if err then return nil, err end
   return true
 end

@@ -10,7 +10,7 @@ local function Invalid(msg) return K.error("Invalid", msg, false) end
 local function check_target(target)
   if target == nil then return Invalid("funcs.call: missing target") end
   if type(target) ~= "string" then K.invalid("funcs.call: target must be a string", 3) end
-  local ns, name = target:match("^([^:]+):(.+)$")
+  local ns = target:match("^([^:]+):(.+)$")
   if not ns then return Invalid("funcs.call: target must be \"namespace:name\", got \"" .. target .. "\"") end
   return nil
 end

@@ -2,8 +2,8 @@
 -- H call; the module only validates arguments and builds start specs.
 
 local K, H = ...
-local type, select, pack, setmetatable, pairs, next, rawget, tostring =
-  type, select, table.pack, setmetatable, pairs, next, rawget, tostring
+local type, select, pack, setmetatable, pairs, rawget, tostring =
+  type, select, table.pack, setmetatable, pairs, rawget, tostring
 local new_error, invalid = K.error, K.invalid
 
 local M = {}

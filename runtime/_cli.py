@@ -26,6 +26,7 @@ from ._node import load, open_node, uses_state_dir
 from ._observer_cli import COMMANDS as OBSERVER_COMMANDS
 from ._observer_cli import add_commands as add_observer_commands
 from ._observer_cli import run_command as run_observer_command
+from ._registry import Registry
 from ._state_dir import prepare_state_dir
 
 _log = logging.getLogger("orrery.cli")
@@ -120,7 +121,7 @@ async def _wait_for_signal(nursery: trio.Nursery) -> None:
             return
 
 
-def _pick_host(registry: Any, host: str | None) -> str:
+def _pick_host(registry: Registry, host: str | None) -> str:
     if host is not None:
         entry = registry.get(host)
         if entry is None:

@@ -160,9 +160,10 @@ def _prepare_error(value: ErrorValue, depth: int, path: set[int]) -> msgpack.Ext
 
 def _pack(prepared: Any) -> bytes:
     try:
-        return msgpack.packb(prepared, use_bin_type=True)  # type: ignore[no-any-return]
+        packed: bytes = msgpack.packb(prepared, use_bin_type=True)
     except UnicodeEncodeError as exc:
         raise InvalidError(f"string is not encodable as UTF-8: {exc.reason}") from exc
+    return packed
 
 
 def encode(value: Any) -> bytes:

@@ -179,7 +179,7 @@ class LuaEngine:
         code, name = source
         fn, err = self._compile(code, name)
         if fn is None:
-            raise OrreryInternalError(f"cannot load {name.decode()}: {err.decode()}")
+            raise OrreryInternalError(f"cannot load {name.decode()}: {(err or b'').decode()}")
         return fn(*args)
 
     # -- entries ---------------------------------------------------------------

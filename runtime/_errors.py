@@ -141,9 +141,16 @@ class RateLimited(OrreryError):
 
 
 class NondeterminismError(OrreryError):
-    """Replayed workflow code issued commands that do not match its history."""
+    """Replayed workflow code issued commands that do not match its history.
+
+    A replay (:func:`orrery.testing.replay_histories`) sets ``entry``, the workflow's entry
+    ID (``None`` when the history does not say), and ``lua_location``, where the Lua code
+    issued its last command (``"?"`` when it issued none).
+    """
 
     default_kind = INTERNAL
+    entry: str | None
+    lua_location: str
 
 
 class ExpectationFailed(OrreryError, AssertionError):

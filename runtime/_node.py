@@ -54,7 +54,7 @@ _log = logging.getLogger("orrery.node")
 _TEARDOWN_GRACE = 1.0
 
 
-def lua_checker() -> Any:
+def lua_checker() -> Callable[[LuaEntry], list[Problem]]:
     """A function checking Lua entries for the registry loader (registry.md §9)."""
     engine: LuaEngine | None = None
 
@@ -64,7 +64,7 @@ def lua_checker() -> Any:
     def check(entry: LuaEntry) -> list[Problem]:
         nonlocal engine
         if engine is None:
-            bridge = dict.fromkeys(
+            bridge: dict[str, Callable[..., Any]] = dict.fromkeys(
                 (
                     "timer",
                     "random",
@@ -212,6 +212,9 @@ class Node:
     Obtain one with :func:`open_node`. Every method runs under trio.
     """
 
+    #: The node's state directory (set by :func:`open_node`).
+    state_dir: Path
+
     def __init__(self, registry: Registry, native: NativeRuntime, temporal: Any = None) -> None:
         self.registry = registry
         self.native = native
@@ -232,7 +235,7 @@ class Node:
     def _service_specs(self) -> list[ServiceSpec]:
         specs = []
         for entry in self.registry.services():
-            lifecycle = entry.lifecycle  # type: ignore[attr-defined]
+            lifecycle = entry.lifecycle
             restart = lifecycle.restart
             specs.append(
                 ServiceSpec(
@@ -578,7 +581,7 @@ async def open_node(
 
         temporal = TemporalHost(registry, native, state)
     node = Node(registry, native, temporal)
-    node.state_dir = state  # type: ignore[attr-defined]
+    node.state_dir = state
     if tracing:
         if not otel_installed():
             raise error_for(

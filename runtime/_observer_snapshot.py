@@ -128,7 +128,7 @@ async def inspect(node: Node, target: str) -> dict[str, Any]:
         record["service"] = _owner(node, record["pid"])
         return record
     if node.temporal is not None and _is_pid(target) and node._pid_on_worker(target):
-        workflow = await node.temporal.workflow(target)
+        workflow: dict[str, Any] = await node.temporal.workflow(target)
         workflow["kind"] = "workflow"
         return workflow
     what = "PID" if _is_pid(target) else "registered name"

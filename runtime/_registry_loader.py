@@ -333,8 +333,9 @@ def _validate_entry(raw: _RawEntry) -> Entry | None:
     values = read_fields(scope, data, spec.fields, skip=("name", "kind"))
     if spec.finish is not None:
         spec.finish(scope, values, data)
-    if scope.count or raw.entry_id is None:
+    if scope.count or raw.entry_id is None or not isinstance(name, str):  # (reported above)
         return None
+    assert scope.file is not None  # entry scopes are copies of their file's scope
     values.setdefault("meta", MappingProxyType({}))
     return spec.model(
         id=raw.entry_id,

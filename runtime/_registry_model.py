@@ -508,6 +508,12 @@ class TemporalWorkerEntry(Entry):
     lifecycle: Lifecycle = Lifecycle()
 
 
+#: The models of the :data:`SERVICE_KINDS`, each with its ``lifecycle``.
+ServiceModel = (
+    HostEntry | ServiceEntry | SupervisorEntry | TemporalClientEntry | TemporalWorkerEntry
+)
+
+
 @attrs.frozen
 class NodeConfig:
     """The node configuration from ``orrery.yaml`` (registry.md §12).
@@ -579,7 +585,23 @@ class Registry:
         """
         return [entry for entry in self.entries.values() if entry.kind in kinds]
 
-    def services(self) -> list[Entry]:
+    def workers(self) -> list[TemporalWorkerEntry]:
+        """Returns the ``temporal.worker`` entries, in load order."""
+        return [e for e in self.of_kind("temporal.worker") if isinstance(e, TemporalWorkerEntry)]
+
+    def worker(self, entry_id: str) -> TemporalWorkerEntry:
+        """Returns the ``temporal.worker`` entry with this ID (raises as :meth:`require`)."""
+        entry = self.require(entry_id, "temporal.worker")
+        assert isinstance(entry, TemporalWorkerEntry)  # the model of its kind (_registry_kinds)
+        return entry
+
+    def client(self, entry_id: str) -> TemporalClientEntry:
+        """Returns the ``temporal.client`` entry with this ID (raises as :meth:`require`)."""
+        entry = self.require(entry_id, "temporal.client")
+        assert isinstance(entry, TemporalClientEntry)  # the model of its kind (_registry_kinds)
+        return entry
+
+    def services(self) -> list[ServiceModel]:
         """Returns every entry the node supervisor runs, in load order.
 
         These are the entries that take a lifecycle (:data:`SERVICE_KINDS`), except nested
@@ -593,7 +615,11 @@ class Registry:
             for child in entry.children
             if child.supervisor is not None
         }
-        return [e for e in self.of_kind(*SERVICE_KINDS) if e.id not in nested]
+        return [
+            e
+            for e in self.of_kind(*SERVICE_KINDS)
+            if e.id not in nested and isinstance(e, ServiceModel)  # (the kinds' models)
+        ]
 
     def supervisor_parent(self, entry_id: str) -> tuple[str, str] | None:
         """The supervisor that has ``entry_id`` as a child, and the child's id, or ``None``.

@@ -109,7 +109,7 @@ def _child(scope: Scope, value: Any, path: str, line: int | None) -> Any:
                     f"children have their {key})",
                     key_line(value, key),
                 )
-    if scope.count != before:
+    if scope.count != before or child_id is None:  # a missing id was reported
         return INVALID
     is_process = "process" in values
     return ChildSpec(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Hashable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import attrs
 import yaml
@@ -120,6 +120,12 @@ class AliasLimitError(yaml.composer.ComposerError):
     """A document's aliases repeat too much, or an alias refers to its own anchor."""
 
 
+def _mark(event: yaml.Event) -> yaml.error.Mark | None:
+    # The loader is SafeLoader, whose pure-Python parser makes every mark a yaml.error.Mark;
+    # the stubs also allow the C parser's marks, which MarkedYAMLError's annotation does not.
+    return cast("yaml.error.Mark | None", event.start_mark)
+
+
 class _Loader(yaml.SafeLoader):
     """A SafeLoader building :class:`YamlMap` / :class:`YamlSeq` and recording duplicates.
 
@@ -136,15 +142,16 @@ class _Loader(yaml.SafeLoader):
         self._sizes: dict[int, int] = {}
         self._repeated = 0
 
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         """Composes one node, counting what aliases repeat (see the class docstring)."""
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            # PyYAML's stubs leave Parser.peek_event unannotated (the event is the alias)
+            event: yaml.AliasEvent = self.peek_event()  # type: ignore[no-untyped-call]
             target = self.anchors.get(event.anchor)
             if target is not None:
                 self._count_alias(event, target)
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
-        node: yaml.Node = super().compose_node(parent, index)
+            return super().compose_node(parent, index)
+        node = super().compose_node(parent, index)
         size = 1
         if isinstance(node, yaml.SequenceNode):
             size += sum(self._sizes.get(id(child), 1) for child in node.value)
@@ -162,7 +169,7 @@ class _Loader(yaml.SafeLoader):
                 None,
                 f"alias *{event.anchor} refers to its own anchor "
                 "(recursive YAML structures are not allowed)",
-                event.start_mark,
+                _mark(event),
             )
         self._repeated += size
         if self._repeated > MAX_ALIAS_NODES:
@@ -172,7 +179,7 @@ class _Loader(yaml.SafeLoader):
                 f"YAML aliases repeat more than {MAX_ALIAS_NODES} nodes in this document "
                 f"(limit reached at *{event.anchor}); anchors and aliases are allowed, "
                 "but not an expansion this large",
-                event.start_mark,
+                _mark(event),
             )
 
 

@@ -18,6 +18,7 @@ Transitions are logged on the ``orrery.supervision`` logger.
 
 from __future__ import annotations
 
+from ..runtime._exports import publish
 from ._group import GroupRun as GroupRun
 from ._group_spec import ChildInfo as ChildInfo
 from ._group_spec import ChildState as ChildState
@@ -63,3 +64,5 @@ __all__ = [
     "Strategy",
     "decide_restart",
 ]
+
+publish(__name__, globals(), __all__)

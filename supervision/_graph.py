@@ -26,9 +26,9 @@ def check_graph(requires: Mapping[str, Sequence[str]]) -> None:
             ``app:a -> app:b -> app:a``, searching from the lexicographically smallest ID).
     """
     for service_id in sorted(requires):
-        for dep in requires[service_id]:
-            if dep not in requires:
-                raise InvalidError(f"service {service_id} requires unknown service {dep}")
+        for needed in requires[service_id]:
+            if needed not in requires:
+                raise InvalidError(f"service {service_id} requires unknown service {needed}")
     # Iterative depth-first search with white/grey/black colouring.
     colour: dict[str, int] = dict.fromkeys(requires, 0)
     for root in sorted(requires):

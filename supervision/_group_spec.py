@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 import attrs
@@ -130,6 +130,11 @@ def _check_children(inst: GroupSpec, _attr: object, children: tuple[GroupChild, 
         seen.add(child.id)
 
 
+def _children_tuple(children: Iterable[GroupChild]) -> tuple[GroupChild, ...]:
+    # `converter=tuple` itself leaves mypy's attrs plugin with an unsolved type variable
+    return tuple(children)
+
+
 def _check_intensity(_inst: object, _attr: object, value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError(f"intensity must be an integer >= 0, got {value!r}")
@@ -155,7 +160,9 @@ class GroupSpec:
     """
 
     id: str
-    children: tuple[GroupChild, ...] = attrs.field(converter=tuple, validator=_check_children)
+    children: tuple[GroupChild, ...] = attrs.field(
+        converter=_children_tuple, validator=_check_children
+    )
     strategy: Strategy = attrs.field(default=Strategy.ONE_FOR_ONE, converter=Strategy)
     intensity: int = attrs.field(default=3, validator=_check_intensity)
     period: float = attrs.field(default=5.0, converter=float, validator=_check_period)

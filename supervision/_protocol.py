@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Protocol
 
 import attrs
@@ -126,6 +126,11 @@ def _non_empty(_inst: object, attribute: attrs.Attribute[str], value: str) -> No
         raise ValueError(f"{attribute.name} must not be empty")
 
 
+def _str_tuple(items: Iterable[str]) -> tuple[str, ...]:
+    # `converter=tuple` itself leaves mypy's attrs plugin with an unsolved type variable
+    return tuple(items)
+
+
 @attrs.frozen
 class ServiceSpec:
     """Everything the supervisor needs to know about one service (an entry with ``lifecycle``).
@@ -150,7 +155,7 @@ class ServiceSpec:
     id: str = attrs.field(validator=_non_empty)
     kind: str
     auto_start: bool
-    requires: tuple[str, ...] = attrs.field(converter=tuple)
+    requires: tuple[str, ...] = attrs.field(converter=_str_tuple)
     start_timeout: float = attrs.field(validator=_positive)
     stop_timeout: float = attrs.field(validator=_positive)
     stable_threshold: float = attrs.field(validator=_non_negative)

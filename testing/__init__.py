@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ..hosts.temporal._replay import ReplayOutcome as ReplayOutcome
 from ..runtime._errors import ExpectationFailed as ExpectationFailed
+from ..runtime._exports import publish
 from ._histories import assert_replays as assert_replays
 from ._histories import fetch_histories as fetch_histories
 from ._histories import load_histories as load_histories
@@ -33,3 +34,5 @@ __all__ = [
     "replay_histories",
     "save_histories",
 ]
+
+publish(__name__, globals(), __all__)

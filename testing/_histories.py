@@ -64,7 +64,7 @@ async def fetch_histories(
     """
     temporal = _client(node, client)
     if query is None:
-        queues = sorted({w.task_queue for w in node.registry.of_kind("temporal.worker")})
+        queues = sorted({w.task_queue for w in node.registry.workers()})
         query = " OR ".join(f"TaskQueue = '{q}'" for q in queues) or None
 
     async def fetch() -> list[WorkflowHistory]:

@@ -17,9 +17,11 @@ Which ``async def`` tests it runs (ini option ``orrery_trio_mode``):
 from __future__ import annotations
 
 import inspect
+import os
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
+from typing import cast
 
 import pytest
 import trio.testing
@@ -119,7 +121,8 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
         return None
     if not _claims(pyfuncitem):
         return None
-    clock = pyfuncitem.funcargs.get("autojump_clock")
+    # pytest keeps fixture values as `object`: this one is the autojump_clock fixture's
+    clock = cast("trio.abc.Clock | None", pyfuncitem.funcargs.get("autojump_clock"))
     if clock is None and pyfuncitem.get_closest_marker("autojump"):
         clock = trio.testing.MockClock(autojump_threshold=0)
     run_test(pyfuncitem.obj, kwargs, clock)
@@ -137,7 +140,7 @@ def autojump_clock() -> trio.testing.MockClock:
     return trio.testing.MockClock(autojump_threshold=0)
 
 
-def _resolve_roots(config: pytest.Config, roots: Sequence[str | Path]) -> list[Path]:
+def _resolve_roots(config: pytest.Config, roots: Sequence[str | os.PathLike[str]]) -> list[Path]:
     return [Path(config.rootpath, root) for root in roots]
 
 
@@ -176,7 +179,7 @@ def node_factory(
     ) -> AbstractAsyncContextManager[Node]:
         nonlocal count
         count += 1
-        listed = [roots] if isinstance(roots, (str, Path)) else list(roots)
+        listed = [roots] if isinstance(roots, (str, os.PathLike)) else list(roots)
         server = request.getfixturevalue("temporal_server") if temporal else None
         return open_test_node(
             _resolve_roots(request.config, listed),

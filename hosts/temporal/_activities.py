@@ -124,7 +124,7 @@ async def _deliver(native: NativeRuntime, request: dict[str, Any]) -> dict[str, 
     """A workflow's operation on a native process (temporal.md §5.3)."""
     try:
         op = request.get("op")
-        target = request.get("target")
+        target: Any = request.get("target")  # as ops.lua sent it; the native side checks it
         if op == "send":
             values = request.get("values") or []
             if isinstance(values, dict):

@@ -49,7 +49,7 @@ import sys
 import sysconfig
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -311,6 +311,16 @@ async def _wait_gone(pids: list[int], timeout: float) -> bool:
     return True
 
 
+# `converter=list` / `converter=dict` themselves leave mypy's attrs plugin with unsolved type
+# variables; these say what DevServer's fields hold.
+def _str_list(items: Iterable[str]) -> list[str]:
+    return list(items)
+
+
+def _str_dict(items: Mapping[str, str]) -> dict[str, str]:
+    return dict(items)
+
+
 # ------------------------------------------------------------------- database lock
 
 #: Suffixes of the files next to the database made private at start ("" is the database).
@@ -463,8 +473,8 @@ class DevServer:
     ui: bool = False
     ui_port: int = 0
     log_level: str = "warn"
-    extra_args: list[str] = attrs.field(factory=list, converter=list)
-    search_attributes: dict[str, str] = attrs.field(factory=dict, converter=dict)
+    extra_args: list[str] = attrs.field(factory=list, converter=_str_list)
+    search_attributes: dict[str, str] = attrs.field(factory=dict, converter=_str_dict)
     existing_path: str = ""
     preferred_port: int = 0
     startup_timeout: float = 30.0
@@ -777,7 +787,7 @@ class DevServer:
         def wanted(kind: str) -> IndexedValueType.ValueType:
             return IndexedValueType.Value("INDEXED_VALUE_TYPE_" + kind.upper())
 
-        async def registered() -> dict[str, int]:
+        async def registered() -> dict[str, IndexedValueType.ValueType]:
             listing = await client.operator_service.list_search_attributes(
                 ListSearchAttributesRequest(namespace=self.namespace)
             )

@@ -90,6 +90,6 @@ def _diagnose(context: WorkerContext, history: Any, failure: Exception) -> Nonde
         f"({what}): {failure}",
         details={"entry": entry, "lua_location": where},
     )
-    error.entry = entry  # type: ignore[attr-defined]
-    error.lua_location = where  # type: ignore[attr-defined]
+    error.entry = entry
+    error.lua_location = where
     return error

@@ -12,6 +12,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,12 +59,12 @@ class TemporalHost:
         #: temporal.client entry ID -> Web UI address of its embedded dev server (UI on).
         self.ui_addresses: dict[str, str] = {}
         native.router = self.router
-        workers = registry.of_kind("temporal.worker")
-        self.client_of = {w.id: w.client for w in workers}  # type: ignore[attr-defined]
+        workers = registry.workers()
+        self.client_of = {w.id: w.client for w in workers}
         _, type_names = workflow_types(registry)
         for w in workers:
             native._lua(native.H.set_remote_host, w.id)
-            self.router.workers[w.id] = (w.client, w.task_queue)  # type: ignore[attr-defined]
+            self.router.workers[w.id] = (w.client, w.task_queue)
             # every worker runs every Lua entry, under the same type names
             self.router.type_names[w.id] = type_names
 
@@ -292,7 +293,7 @@ _WORKER_PARAMS = {
     "disable_eager_activities": "disable_eager_activity_execution",
 }
 # rates and throttles where 0 means "leave the SDK default"
-_WORKER_OPTIONAL = {
+_WORKER_OPTIONAL: dict[str, tuple[str, Callable[[float], object]]] = {
     "worker_activities_per_second": ("max_activities_per_second", float),
     "task_queue_activities_per_second": ("max_task_queue_activities_per_second", float),
     "max_heartbeat_throttle_interval": ("max_heartbeat_throttle_interval", _seconds),

@@ -120,7 +120,7 @@ class WorkerContext:
     def engine(self) -> LuaEngine:
         """The workflow Lua state, created on first use (on the workflow thread)."""
         if self._engine is None:
-            bridge = {
+            bridge: dict[str, Callable[..., Any]] = {
                 "now": _now_ns,
                 "monotonic": _monotonic,
                 "random": _random_bytes,
@@ -183,20 +183,20 @@ def worker_context(
         max_memory: the workflow Lua state's byte limit (default: the registry's
             ``lua_memory_limit``; a node passes its effective limit).
     """
-    worker = registry.get(worker_id)
-    client = registry.get(worker.client)  # type: ignore[attr-defined]
-    workers = registry.of_kind("temporal.worker")
+    worker = registry.worker(worker_id)
+    client = registry.client(worker.client)
+    workers = registry.workers()
     types, type_names = workflow_types(registry)
     return WorkerContext(
         worker_id=worker_id,
-        client_id=worker.client,  # type: ignore[attr-defined]
-        task_queue=task_queue or worker.task_queue,  # type: ignore[attr-defined]
-        namespace=client.temporal_namespace,  # type: ignore[attr-defined]
+        client_id=worker.client,
+        task_queue=task_queue or worker.task_queue,
+        namespace=client.temporal_namespace,
         types=types,
         type_names=type_names,
         entries=list(registry.of_kind("workflow.lua", "process.lua", "function.lua")),
-        workers={w.id: w.client for w in workers},  # type: ignore[attr-defined]
-        queues={w.id: w.task_queue for w in workers},  # type: ignore[attr-defined]
+        workers={w.id: w.client for w in workers},
+        queues={w.id: w.task_queue for w in workers},
         max_memory=registry.config.lua_memory_limit if max_memory is None else max_memory,
     )
 

@@ -25,7 +25,7 @@ local K, py, config = ...
 local H = {}
 local codec = K.codec
 local new_error = K.error
-local type, pairs, tostring, byte, find, sub = type, pairs, tostring, string.byte, string.find, string.sub
+local type, pairs, tostring, byte = type, pairs, tostring, string.byte
 
 local WORKERS = {}                 -- temporal.worker entry id -> client id
 for k, v in pairs(config.workers or {}) do WORKERS[k] = v end
@@ -166,7 +166,6 @@ function H.send(dest, topic, n, ...)
 end
 
 local function child_spec(spec)
-  local kind = classify(spec.host)
   if not WORKERS[spec.host] then
     return nil, Invalid("inside a workflow, " .. tostring(spec.host) .. " is not a temporal.worker: children are workflows")
   end

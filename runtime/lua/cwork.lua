@@ -25,7 +25,7 @@ local type, error, select, tostring, tonumber, pcall, rawget, rawlen =
   type, error, select, tostring, tonumber, pcall, rawget, rawlen
 local rawmt = debug.getmetatable
 local mtype, tointeger, floor, ult, maxinteger = math.type, math.tointeger, math.floor, math.ult, math.maxinteger
-local sfind, smatch, sgmatch, ssub = string.find, string.match, string.gmatch, string.sub
+local sfind, smatch, sgmatch = string.find, string.match, string.gmatch
 
 local charge = K.charge
 local MEMERR = K.MEMERR
@@ -752,7 +752,7 @@ end
 -- Python, with a marker naming the full size.
 
 local LOG_MAX = 65536
-local c_pack = table.pack
+local t_pack = table.pack
 
 local function marker(total) return " ... [truncated, " .. total .. " bytes]" end
 
@@ -766,7 +766,7 @@ end
 
 --- The text of print(...): the tostring of every argument, tab-separated, capped.
 local function print_line(tostr, ...)
-  local args = c_pack(...)
+  local args = t_pack(...)
   local n = args.n
   pay(n, W.elem)
   local total = n > 0 and n - 1 or 0

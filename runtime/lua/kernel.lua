@@ -15,17 +15,17 @@
 
 local codec_ctor, config = ...
 
-local co_create, co_resume, co_yield, co_status, co_running, co_close =
-  coroutine.create, coroutine.resume, coroutine.yield, coroutine.status, coroutine.running, coroutine.close
+local co_create, co_resume, co_yield, co_status, co_running =
+  coroutine.create, coroutine.resume, coroutine.yield, coroutine.status, coroutine.running
 local sethook = debug.sethook
-local setmetatable, getmetatable, type, next, error, tostring, select, rawget, rawset, pcall =
-  setmetatable, getmetatable, type, next, error, tostring, select, rawget, rawset, pcall
+local setmetatable, type, next, error, tostring, rawget, rawset, pcall =
+  setmetatable, type, next, error, tostring, rawget, rawset, pcall
 -- Values raised or yielded by user code may carry metamethods (__eq, __tostring, ...); the
 -- kernel runs on the state's main thread, outside any budget, so it compares them with
 -- rawequal and never calls tostring on them (docs/sandbox.md, "Metamethods").
 local rawequal = rawequal
 local clock = os.clock
-local pack, unpack, concat = table.pack, table.unpack, table.concat
+local unpack = table.unpack
 local mtype = math.type
 local byte = string.byte
 
@@ -1126,8 +1126,8 @@ end
 function K.events(proc)
   local ch = proc.events
   if not ch then
-    local obj
-    obj, ch = new_channel(INF, true)
+    local _
+    _, ch = new_channel(INF, true)
     ch.on_close = function() if proc.events == ch then proc.events = nil end end
     proc.events = ch
     flush_pending(proc)
@@ -1282,7 +1282,7 @@ local function outcome(proc, v, e)
   end
   local ok, c, why = pcall(copy, v)
   if not ok then
-    c, why = nil, nil
+    c, why = nil, nil -- luacheck: ignore 311 (drop the references before building the error)
     return {error = K.memory_error(proc.entry)}, true
   end
   if why then
@@ -1339,7 +1339,7 @@ local function step(proc)
       end
       K.exit(proc, {error = err})
       if memory then
-        cr = nil   -- drop the last reference to the failed coroutine first
+        cr = nil -- luacheck: ignore 311 (drop the last reference to the failed coroutine first)
         K.memory_recovered()
       end
       break
@@ -1396,7 +1396,7 @@ function K.runnable() return pqh <= pqt end
 
 -- Splits "{node@host|id}" into node (or nil), host, id; nil when malformed
 -- (semantics.md §1.1).
-local byte, find, sub = string.byte, string.find, string.sub
+local find, sub = string.find, string.sub
 function K.parse_pid(s)
   if byte(s, 1) ~= 123 or byte(s, -1) ~= 125 then return nil end
   local bar = find(s, "|", 2, true)

@@ -15,10 +15,10 @@
 
 local K = ...
 
-local sbyte, ssub, schar, srep = string.byte, string.sub, string.char, string.rep
+local sbyte, ssub, schar = string.byte, string.sub, string.char
 local c_find, c_match, c_gmatch, c_gsub = string.find, string.match, string.gmatch, string.gsub
-local type, error, tostring, select, tointeger = type, error, tostring, select, math.tointeger
-local concat, pack, unpack = table.concat, table.pack, table.unpack
+local type, error, tostring, tointeger = type, error, tostring, math.tointeger
+local concat, unpack = table.concat, table.unpack
 
 --- Work (matcher steps) the C path may do in one call.
 local C_LIMIT = 4000000
@@ -628,7 +628,7 @@ local function cost(pat, n, anchored_ok, runs)
     local kind = it.kind
     if kind == "one" then
       local q = it.q
-      local n = runs and runs[k] or N
+      local n = runs and runs[k] or N -- luacheck: ignore 422 (N keeps the argument)
       if q == nil then
         B = 1 + B
       elseif it.succeeds then

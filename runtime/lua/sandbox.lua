@@ -18,7 +18,6 @@ local rawget, rawset, rawequal, rawlen, pcall, xpcall, ipairs, pairs =
 local co_create, co_resume, co_yield, co_status, co_running, co_close, co_isyieldable =
   coroutine.create, coroutine.resume, coroutine.yield, coroutine.status, coroutine.running,
   coroutine.close, coroutine.isyieldable
-local pack, unpack = table.pack, table.unpack
 local SUSPEND, KILL = K.SUSPEND, K.KILL
 local PROTECTED = K.PROTECTED_MTS        -- raw metatables of kernel objects
 local invalid = K.invalid
@@ -40,7 +39,7 @@ end
 -- functions whose C work grows with their arguments are the charged wrappers of
 -- cwork.lua (docs/sandbox.md, "C library work"). The methods table is a private
 -- copy, so trusted code keeps the real library.
-string.dump = nil
+string.dump = nil -- luacheck: ignore 122 (no bytecode for anyone: docs/sandbox.md)
 
 local function copy_lib(lib, except)
   local t = {}
@@ -129,7 +128,6 @@ end
 
 local function safe_pairs(t)
   if type(t) ~= "table" then
-    local mt = getmetatable(t)
     invalid("bad argument to pairs (table expected, got " .. type(t) .. ")", 2)
   end
   local real = proxies[t]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ._support import run_on_host
 
 
-async def result(host: str, entry: str) -> object:
+async def result(host: str, entry: str) -> Any:
     return await run_on_host("coro", "result", host, entry)
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ._support import run_on_host
 
 
-async def check(host: str, name: str) -> object:
+async def check(host: str, name: str) -> Any:
     return await run_on_host("errors", "check", host, name)
 
 

@@ -6,13 +6,15 @@ and compares the returned value with the expected value of the spec.
 
 from __future__ import annotations
 
+from typing import Any
+
 import orrery
 import pytest
 
 from .conftest import app
 
 
-async def call(dirs: list, entry: str, *args: object) -> object:
+async def call(dirs: list, entry: str, *args: object) -> Any:
     async with orrery.open_node(dirs) as node:
         return await node.call(entry, *args)
 

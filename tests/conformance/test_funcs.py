@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
 from ._support import NATIVE, run_case
 
 
-async def run(case: str, *args: object) -> object:
+async def run(case: str, *args: object) -> Any:
     return await run_case("funcs", case, *args)
 
 

@@ -6,10 +6,12 @@ dead processes are native behaviour (a workflow target is observed one-way).
 
 from __future__ import annotations
 
+from typing import Any
+
 from ._support import NATIVE, run_case, run_on_host
 
 
-async def native(case: str) -> object:
+async def native(case: str) -> Any:
     return await run_case("links", case, NATIVE)
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ._support import run_on_host
 
 
-async def run(case: str, host: str, *args: object) -> object:
+async def run(case: str, host: str, *args: object) -> Any:
     return await run_on_host("msg", case, host, *args)
 
 

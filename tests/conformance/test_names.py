@@ -6,10 +6,12 @@ native only (a workflow's name is its workflow ID).
 
 from __future__ import annotations
 
+from typing import Any
+
 from ._support import NATIVE, run_case
 
 
-async def native(case: str) -> object:
+async def native(case: str) -> Any:
     return await run_case("names", case, NATIVE)
 
 

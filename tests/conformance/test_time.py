@@ -5,12 +5,14 @@ Cases that wait run under virtual time (autojump), so elapsed times are exact.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from ._support import run_on_host
 
 
-async def check(host: str, name: str) -> object:
+async def check(host: str, name: str) -> Any:
     return await run_on_host("time", "check", host, name)
 
 

@@ -31,6 +31,7 @@ class TestRun:
                 return a + b
 
             assert await bridge.run(add, 2, 3) == 5
+            assert bridge.thread is not None
             assert await bridge.run(_thread_id) == bridge.thread.ident
             assert bridge.thread.ident != threading.get_ident()
 

@@ -173,7 +173,7 @@ class TestSharedServer:
         assert elapsed < 0.9
 
     def test_search_attributes_registered(self, server: DevServer, loop_thread: LoopThread) -> None:
-        async def listing() -> dict[str, int]:
+        async def listing() -> dict[str, IndexedValueType.ValueType]:
             client = await Client.connect(server.address)
             resp = await client.operator_service.list_search_attributes(
                 ListSearchAttributesRequest(namespace="default")
@@ -368,8 +368,8 @@ def test_sigkill_of_parent_stops_server() -> None:
     child = subprocess.Popen([sys.executable, "-c", _CHILD], stdout=subprocess.PIPE)
     try:
         line = _readline(child, 60)
-        server_pid, watchdog_pid, log = line.decode().split()
-        server_pid, watchdog_pid = int(server_pid), int(watchdog_pid)
+        server_text, watchdog_text, log = line.decode().split()
+        server_pid, watchdog_pid = int(server_text), int(watchdog_text)
         assert _pid_alive(server_pid)
         assert Path(log).exists()
         child.kill()

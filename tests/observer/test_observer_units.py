@@ -118,7 +118,8 @@ def _client(tmp_path: Path, dev: str) -> Path:
 
 
 def test_a_ui_port_turns_the_web_ui_on(tmp_path: Path) -> None:
-    client = load([_client(tmp_path, "{ui_port: 8233}")]).require("app:t")
+    client = load([_client(tmp_path, "{ui_port: 8233}")]).client("app:t")
+    assert client.dev_server is not None
     assert (client.dev_server.ui, client.dev_server.ui_port) == (True, 8233)
 
 

@@ -110,7 +110,8 @@ async def test_python_senders_cannot_block_so_block_refuses_them() -> None:
             await node.send(pid, "n", i)
         with pytest.raises(RateLimited, match=r"is full .*this sender cannot wait") as caught:
             await node.send(pid, "n", 3)
-        assert node.native.mailbox_stats(pid)["default"]["queued"] == 3
+        counts = node.native.mailbox_stats(pid)
+        assert counts is not None and counts["default"]["queued"] == 3
     # the Lua error's details reach Python (they were dropped on the way before)
     assert caught.value.retryable is True
     assert caught.value.details == {"pid": pid, "topic": "n", "capacity": 3}
@@ -123,7 +124,9 @@ async def test_python_senders_follow_the_drop_policies() -> None:
         pid = await node.spawn("t.mbox:whole", "t.mbox:processes", None, "gate", 0)
         for i in range(5):
             await node.send(pid, "n", i)
-        stats = node.native.mailbox_stats(pid)["default"]
+        counts = node.native.mailbox_stats(pid)
+    assert counts is not None
+    stats = counts["default"]
     assert (stats["queued"], stats["dropped"]) == (3, 2)
 
 
@@ -193,7 +196,9 @@ async def test_a_consumer_that_never_reads_cannot_exhaust_memory(policy: str) ->
             await node.send(pid, "n", payload, i)
         engine.collect()
         grown = engine.memory_used() - before
-        stats = node.native.mailbox_stats(pid)["default"]
+        counts = node.native.mailbox_stats(pid)
+    assert counts is not None
+    stats = counts["default"]
     assert (stats["queued"], stats["dropped"]) == (3, 21_000 - 3)
     # unbounded, 20,000 messages of ~260 bytes would hold more than 5 MB
     assert grown < 64 * 1024

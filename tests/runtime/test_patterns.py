@@ -82,7 +82,7 @@ def compare(engine: LuaEngine) -> Callable[..., tuple[str, str, str]]:
     def run(fname: str, *args: Any) -> tuple[str, str, str]:
         lua_args = [a.encode() if isinstance(a, str) else a for a in args]
         out = harness(patterns, fname.encode(), len(lua_args), *lua_args)
-        return tuple(x.decode(errors="replace") for x in out)  # type: ignore[return-value]
+        return tuple(x.decode(errors="replace") for x in out)
 
     return run
 

@@ -1648,7 +1648,7 @@ class TestCycles:
 class TestTemporalRules:
     def test_client_without_address_uses_the_embedded_dev_server(self) -> None:
         """A client that names no address starts the embedded dev server (the default)."""
-        entry = load(tree("- {name: c, kind: temporal.client}")).get("app:c")
+        entry = load(tree("- {name: c, kind: temporal.client}")).client("app:c")
         assert entry.address is None
         assert entry.dev_server is not None and entry.dev_server.enabled
 

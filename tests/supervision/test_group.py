@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import attrs
 import pytest
@@ -86,7 +86,7 @@ class FakeProc:
 class FakeStarter:
     """A ProcessStarter whose processes follow scripts, keyed by the target's entry."""
 
-    def __init__(self, nursery: trio.Nursery, scripts: dict[str, Sequence[Life]]) -> None:
+    def __init__(self, nursery: trio.Nursery, scripts: Mapping[str, Sequence[Life]]) -> None:
         self.nursery = nursery
         self.scripts = scripts
         self.events: list[tuple[float, str, str, int]] = []
@@ -187,7 +187,7 @@ class Driver:
 
 
 async def started(
-    nursery: trio.Nursery, spec: GroupSpec, scripts: dict[str, Sequence[Life]] | None = None
+    nursery: trio.Nursery, spec: GroupSpec, scripts: Mapping[str, Sequence[Life]] | None = None
 ) -> tuple[FakeStarter, Driver]:
     starter = FakeStarter(nursery, scripts or {})
     driver = await Driver(nursery, GroupRun(spec, starter)).start()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -87,7 +88,7 @@ class TestRestartPolicy:
             ({"max_attempts": True}, "max_attempts"),
         ],
     )
-    def test_rejects_invalid_values(self, kwargs: dict[str, float], match: str) -> None:
+    def test_rejects_invalid_values(self, kwargs: dict[str, Any], match: str) -> None:
         """Values outside the ranges of registry.md §6 are rejected."""
         with pytest.raises(ValueError, match=match):
             RestartPolicy(**kwargs)

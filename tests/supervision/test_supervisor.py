@@ -12,6 +12,7 @@ import logging
 import math
 import random
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 import attrs
 import pytest
@@ -120,7 +121,7 @@ class Fleet:
         stop_timeout: float = 10.0,
         stable_threshold: float = 5.0,
         kind: str = "process.service",
-        **policy: float,
+        **policy: Any,
     ) -> ServiceSpec:
         plan = scripts or (UP,)
 
@@ -158,7 +159,12 @@ def messages(caplog: pytest.LogCaptureFixture, sid: str) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.getMessage().startswith(f"service {sid}:")]
 
 
-EXAMPLE_2 = {"initial_delay": 0.2, "backoff_factor": 2.0, "max_delay": 1.0, "jitter": 0.0}
+EXAMPLE_2: dict[str, Any] = {
+    "initial_delay": 0.2,
+    "backoff_factor": 2.0,
+    "max_delay": 1.0,
+    "jitter": 0.0,
+}
 
 
 class TestRestartSchedule:
@@ -276,7 +282,7 @@ class TestRestartSchedule:
     def test_stable_run_resets_the_failure_count(self) -> None:
         """Runs lasting stable_threshold never exhaust max_attempts; shorter ones do."""
         fleet = Fleet()
-        policy = {"max_attempts": 2, "jitter": 0.0, "initial_delay": 1.0}
+        policy: dict[str, Any] = {"max_attempts": 2, "jitter": 0.0, "initial_delay": 1.0}
         sup = ServiceSupervisor(
             [
                 fleet.spec("a:stable", Script(run_for=5), stable_threshold=5, **policy),
@@ -903,7 +909,12 @@ class TestCrashStorm:
     def test_two_thousand_services_failing_at_once(self) -> None:
         """Every restart of 2,000 simultaneously failing services follows its policy."""
         count, run_for = 2000, 1.0
-        policy = {"initial_delay": 0.5, "max_delay": 4.0, "jitter": 0.1, "max_attempts": 5}
+        policy: dict[str, Any] = {
+            "initial_delay": 0.5,
+            "max_delay": 4.0,
+            "jitter": 0.1,
+            "max_attempts": 5,
+        }
         fleet = Fleet()
         quiet = logging.getLogger("tests.supervision.storm")
         quiet.setLevel(logging.CRITICAL)

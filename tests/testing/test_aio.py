@@ -39,6 +39,7 @@ def test_an_asyncio_program_spawns_sends_and_receives(tmp_path: Path) -> None:
                 with pytest.raises(TimeoutError):  # asyncio's own timeout cancels the wait
                     await asyncio.wait_for(me.receive(), 0.05)
             result = await node.run_process("kit:boom", "kit:processes", "no")
+            assert result.error is not None
             seen["boom"] = (result.error.kind, "boom.lua:2: no" in result.error.message)
             with pytest.raises(orrery.errors.NotFound):
                 await node.call("kit:nothing")

@@ -74,7 +74,7 @@ async def test_expect_exit_returns_the_value_of_a_normal_end(node, probe: Probe)
 async def test_expect_exit_returns_the_error_of_a_failed_process(probe: Probe) -> None:
     pid = await probe.spawn("kit:boom", "kit:processes", "bad input")
     result = await probe.expect_exit(pid)
-    assert result.failed and result.error.kind == "Internal"
+    assert result.failed and result.error is not None and result.error.kind == "Internal"
     assert "boom.lua:2: bad input" in result.error.message
     with pytest.raises(orrery.errors.InternalError, match="bad input"):
         result.unwrap()
@@ -85,8 +85,9 @@ async def test_ends_of_other_processes_are_kept_for_their_own_wait(node, probe: 
     second = await probe.spawn("kit:echo", "kit:processes", 1)
     await node.terminate(first)
     await node.terminate(second)
-    assert (await probe.expect_exit(second)).error.kind == "Canceled"
-    assert (await probe.expect_exit(first)).error.kind == "Canceled"
+    for pid in (second, first):
+        error = (await probe.expect_exit(pid)).error
+        assert error is not None and error.kind == "Canceled"
 
 
 async def test_expect_exit_of_a_process_that_already_ended_says_so(node, probe: Probe) -> None:

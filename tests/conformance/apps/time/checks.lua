@@ -58,7 +58,7 @@ function checks.values()
   local t = time.now()
   local later = t:add(time.parse_duration("1.5s"))
   local bad, err = time.parse_duration("soon")
-  local bad_sleep, sleep_err = time.sleep("forever")
+  local _, sleep_err = time.sleep("forever")
   return {
     constants = {time.NANOSECOND, time.MICROSECOND, time.MILLISECOND, time.SECOND, time.MINUTE,
                  time.HOUR},

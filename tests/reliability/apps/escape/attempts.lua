@@ -60,7 +60,7 @@ end
 function A.python_require()
   for _, name in ipairs({"python", "lupa", "lupa.lua54", "_G", "debug", "io", "package", "ffi",
                          "socket", "lfs", "os.execute", "./x", "../kernel"}) do
-    local ok, m = pcall(require, name)
+    local ok = pcall(require, name)
     if ok then return "require " .. name end
   end
 end
@@ -120,7 +120,7 @@ function A.bytecode_through_string_methods()
 end
 function A.package_loaded_through_require_upvalues()
   -- require is a plain function here; it cannot hand out package.loaded
-  local ok, r = pcall(require, "package.loaded")
+  local ok = pcall(require, "package.loaded")
   if ok then return "package.loaded" end
   if type(require) ~= "function" then return "require is not a function" end
 end

@@ -106,7 +106,6 @@ function A.logger_huge_fields()
   return nil
 end
 function A.channel_new_huge()
-  local out = {}
   for _, n in ipairs({1e300, 0 / 0, -1, 2.5, math.huge, -math.huge}) do
     local ok, e = pcall(channel.new, n)
     if ok then return "channel.new accepted " .. tostring(n) end
