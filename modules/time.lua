@@ -16,8 +16,8 @@ local K, H = ...
 
 local type, rawget, setmetatable, getmetatable = type, rawget, setmetatable, getmetatable
 local tostring = tostring
-local math_type, math_tointeger, math_floor, math_ceil, math_ult =
-  math.type, math.tointeger, math.floor, math.ceil, math.ult
+local math_type, math_tointeger, math_floor, math_ceil =
+  math.type, math.tointeger, math.floor, math.ceil
 local string_byte, string_sub, string_format = string.byte, string.sub, string.format
 local ipairs = ipairs
 

@@ -67,7 +67,6 @@ function M.watcher(parent, target)
     if ev.kind == process.event.EXIT then
       local r = ev.result
       local report = r.error and r.error:message() or #r.value
-      r, ev = nil, nil
       assert(process.send(parent, "report", report))
       return
     end
