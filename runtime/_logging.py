@@ -18,6 +18,7 @@ from typing import IO, Any
 
 from ._codec import decode
 from ._escape import escape_controls
+from ._pid import Pid
 
 #: ``--log-format`` values.
 LOG_FORMATS = ("text", "json")
@@ -68,9 +69,10 @@ def log_from_lua(
 
 def host_of_pid(pid: str | None) -> str | None:
     """The host component of a PID (``{node@host|id}``), or ``None`` if it has none."""
-    if not pid or not pid.startswith("{") or "@" not in pid or "|" not in pid:
+    parsed = Pid.try_parse(pid)
+    if parsed is None or parsed.node is None:
         return None
-    return pid[pid.index("@") + 1 : pid.index("|")] or None
+    return parsed.host or None
 
 
 class TextFormatter(logging.Formatter):

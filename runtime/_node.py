@@ -34,6 +34,7 @@ from ._codec import ErrorValue
 from ._engine import LuaEngine, lua_file
 from ._errors import OrreryError, Problem, error_for
 from ._observer_server import serve_control
+from ._pid import Pid
 from ._registry import (
     Entry,
     HostEntry,
@@ -308,9 +309,8 @@ class Node:
         return entry is not None and entry.kind == "temporal.worker"
 
     def _pid_on_worker(self, pid: str) -> bool:
-        if not pid.startswith("{") or "|" not in pid or "@" not in pid:
-            return False
-        return self._is_worker(pid[pid.index("@") + 1 : pid.index("|")])
+        parsed = Pid.try_parse(pid)
+        return parsed is not None and parsed.node is not None and self._is_worker(parsed.host)
 
     async def _remote(self, op: str, args: Any) -> Any:
         if self.temporal is None:

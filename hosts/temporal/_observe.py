@@ -14,6 +14,7 @@ from urllib.parse import quote
 import temporalio.client
 
 from ...runtime._errors import error_for
+from ...runtime._pid import Pid
 from ._router import rpc_error
 from ._workflow import DROPPED_MEMO
 
@@ -41,7 +42,7 @@ def _record(
     status = execution.status.name.lower() if execution.status is not None else "unknown"
     start = execution.start_time.isoformat() if execution.start_time else None
     return {
-        "pid": f"{{{client_id}@{worker}|{execution.id}}}",
+        "pid": str(Pid(client_id, worker, execution.id)),
         "entry": entries.get(execution.workflow_type, execution.workflow_type),
         "host": worker,
         "status": status,
@@ -80,15 +81,16 @@ async def describe_workflow(host: TemporalHost, pid: str) -> dict[str, Any]:
         NotFound: the PID names no worker of this node, or Temporal has no such workflow.
         Unavailable: the worker's client is not running.
     """
-    worker = pid[pid.index("@") + 1 : pid.index("|")]
-    if worker not in host.router.workers:
+    parsed = Pid.try_parse(pid)
+    worker = parsed.host if parsed is not None else ""
+    if parsed is None or worker not in host.router.workers:
         raise error_for("NotFound", f"{pid} names no temporal.worker of this node")
     client_id, _ = host.router.workers[worker]
     client = host.router.clients.get(client_id)
     if client is None:
         raise error_for("Unavailable", f"temporal client {client_id} is not running")
     try:
-        description = await client.get_workflow_handle(pid[pid.index("|") + 1 : -1]).describe()
+        description = await client.get_workflow_handle(parsed.id).describe()
     except Exception as exc:
         raise rpc_error(exc) from None
     record = _record(host, worker, client_id, description)

@@ -26,6 +26,7 @@ from temporalio.common import RawValue
 
 from ...runtime._codec import ErrorValue, decode, encode
 from ...runtime._errors import OrreryError, error_for
+from ...runtime._pid import Pid
 from ._converter import Packed, error_from_failure, raw, to_msgpack
 from ._options import common_kwargs, conflict_policy, duration, normalise
 from ._workflow import CANCEL_SIGNAL, CONTEXT_HEADER, FROM_HEADER, header
@@ -102,11 +103,11 @@ def _not_found(exc: temporalio.service.RPCError, pid: str, what: str) -> Excepti
 
 
 def _workflow_id(pid: str) -> str:
-    return pid[pid.index("|") + 1 : -1]
+    return Pid.parse(pid).id
 
 
 def _host_of(pid: str) -> str:
-    return pid[pid.index("@") + 1 : pid.index("|")]
+    return Pid.parse(pid).host
 
 
 class TemporalRouter:
@@ -220,7 +221,7 @@ class TemporalRouter:
                 )
         finally:
             CLIENT_HEADERS.reset(token)
-        pid = f"{{{client_id}@{host}|{workflow_id}}}"
+        pid = str(Pid(client_id, host, workflow_id))
         return pid, handle
 
     async def _op_spawn(self, spec: dict[str, Any]) -> str:

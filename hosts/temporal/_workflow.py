@@ -39,6 +39,7 @@ from ...runtime._codec import ErrorValue, decode, encode
 from ...runtime._engine import LuaEngine, lua_file
 from ...runtime._errors import InvalidError, OrreryError
 from ...runtime._logging import log_from_lua
+from ...runtime._pid import Pid
 from ...runtime._sizes import format_bytes
 from ._converter import (
     Packed,
@@ -611,8 +612,7 @@ class LuaWorkflow:
         return None
 
     async def _cmd_signal(self, cmd: dict[str, Any]) -> None:
-        target = cmd["target"]
-        workflow_id = target[target.index("|") + 1 : -1]
+        workflow_id = Pid.parse(cmd["target"]).id
         handle = workflow.get_external_workflow_handle(workflow_id)
         try:
             await handle.signal(cmd["topic"], args=[raw(encode(v)) for v in _args(cmd, "values")])
@@ -622,8 +622,7 @@ class LuaWorkflow:
             ) from None
 
     async def _cmd_cancel_external(self, cmd: dict[str, Any]) -> None:
-        target = cmd["target"]
-        workflow_id = target[target.index("|") + 1 : -1]
+        workflow_id = Pid.parse(cmd["target"]).id
         handle = workflow.get_external_workflow_handle(workflow_id)
         try:
             await handle.signal(
@@ -744,7 +743,7 @@ def _b(value: str | None) -> bytes | None:
 
 def workflow_pid(client_id: str, worker_id: str, workflow_id: str) -> str:
     """The PID of a workflow."""
-    return f"{{{client_id}@{worker_id}|{workflow_id}}}"
+    return str(Pid(client_id, worker_id, workflow_id))
 
 
 # -- interceptors: context and sender headers -----------------------------------------------------
