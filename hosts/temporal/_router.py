@@ -14,7 +14,7 @@ import contextvars
 import itertools
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -130,6 +130,16 @@ class TemporalRouter:
         self._instance = uuid.uuid4().hex
         self._counter = itertools.count(1)
         self._watchers: dict[tuple[str, str, str], asyncio.Task[Any]] = {}
+        #: the operations the native host forwards for workflow PIDs (py.remote), by name
+        self._ops: dict[str, Callable[[dict[str, Any]], Awaitable[Any]]] = {
+            "spawn": self._op_spawn,
+            "exec": self._op_exec,
+            "send": self._op_send,
+            "terminate": self._op_terminate,
+            "cancel": self._op_cancel,
+            "watch": self._op_watch,
+            "unwatch": self._op_unwatch,
+        }
 
     # -- plumbing ---------------------------------------------------------------------
 
@@ -138,7 +148,7 @@ class TemporalRouter:
         return await self.bridge.run(self._dispatch, op, args)
 
     async def _dispatch(self, op: str, args: Any) -> Any:
-        handler = getattr(self, f"_op_{op}", None)
+        handler = self._ops.get(op)
         if handler is None:
             raise error_for("Invalid", f"operation {op} is not supported on workflows")
         try:

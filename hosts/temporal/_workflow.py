@@ -22,7 +22,7 @@ import contextlib
 import contextvars
 import logging
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -298,6 +298,17 @@ class LuaWorkflow:
         self._cancel_seen = False
         self._deliveries: dict[str, asyncio.Task[Any]] = {}
         self._context: WorkerContext | None = None
+        #: the commands ops.lua issues (H.* in hosts/temporal/ops.lua), by op name
+        self._commands: dict[str, Callable[[dict[str, Any]], Awaitable[Any]]] = {
+            "sleep": self._cmd_sleep,
+            "timer": self._cmd_timer,
+            "activity": self._cmd_activity,
+            "entropy": self._cmd_entropy,
+            "deliver": self._cmd_deliver,
+            "signal": self._cmd_signal,
+            "cancel_external": self._cmd_cancel_external,
+            "child": self._cmd_child,
+        }
 
     @workflow.signal(dynamic=True)
     def on_signal(self, name: str, args: Sequence[RawValue]) -> None:
@@ -527,7 +538,9 @@ class LuaWorkflow:
                 detail,
                 cmd.get("where") or "?",
             )
-        handler = getattr(self, f"_cmd_{op}")
+        handler = self._commands.get(op)
+        if handler is None:  # a bug in ops.lua: fail the task, naming the command
+            raise RuntimeError(f"ops.lua issued an unknown command {op!r}")
         asyncio.get_event_loop().create_task(self._guard(token, op, handler(cmd)))
 
     async def _guard(self, token: int, op: str, coro: Any) -> None:
