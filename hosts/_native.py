@@ -139,7 +139,7 @@ class MailboxItem:
 
 
 class Mailbox:
-    """A Python-side process: a PID with a mailbox (cli.md, ``node.mailbox()``).
+    """A Python-side process: a PID with a mailbox (docs/reference/cli.md, ``node.mailbox()``).
 
     Messages and events arrive in order; :meth:`receive` returns the next
     message, :meth:`next_event` the next event (EXIT of a monitored process).
@@ -499,7 +499,7 @@ class NativeRuntime:
         return int(self.K.count())
 
     async def stop_host(self, host_id: str, timeout: float) -> None:
-        """Cancels every process on the host, then terminates what is left (supervision.md §7.2)."""
+        """Cancels every process on the host, then terminates what is left (docs/reference/services.md, "Stopping")."""
         self.set_host_running(host_id, False)
         pids = self.host_pids(host_id)
         if not pids:

@@ -228,7 +228,7 @@ local function copy_result(result)
   return {error = ok and Invalid("the result cannot be sent: " .. why) or RESULT_OOM}
 end
 
--- semantics.md §6.3 steps 2, 3, 5 and 6 (the kernel did 1 and 4).
+-- docs/reference/semantics.md, "Exit steps" steps 2, 3, 5 and 6 (the kernel did 1 and 4).
 K.set_exit_hook(function(proc, result)
   local pid = proc.pid
   procs[pid] = nil
@@ -705,7 +705,7 @@ function H.log(level, message, fields)
 end
 
 -------------------------------------------------------------------------------
--- The workflow module outside workflows (lua-api.md §11)
+-- The workflow module outside workflows (docs/reference/lua-modules.md, "workflow")
 -------------------------------------------------------------------------------
 
 function H.workflow_info() return nil end

@@ -1,4 +1,4 @@
--- The `channel` module (lua-api.md §3): in-process channels and select.
+-- The `channel` module (docs/reference/lua-modules.md, "channel"): in-process channels and select.
 
 local K = ...
 local M = {}

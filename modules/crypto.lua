@@ -1,4 +1,4 @@
--- The `crypto` module (lua-api.md §8): only random bytes are supported.
+-- The `crypto` module (docs/reference/lua-modules.md, "crypto"): only random bytes are supported.
 --
 -- A trusted chunk called with (K, H); see docs/design.md. The bytes come from `H.entropy`: real
 -- operating-system randomness natively, a recorded step inside workflows.

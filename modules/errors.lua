@@ -1,4 +1,4 @@
--- The `errors` module (lua-api.md §14): kind constants and error objects.
+-- The `errors` module (docs/reference/lua-modules.md, "errors"): kind constants and error objects.
 
 local K = ...
 local type, pairs, tostring = type, pairs, tostring

@@ -1,4 +1,4 @@
--- The `funcs` module (lua-api.md §6): calls of function.lua entries. The host
+-- The `funcs` module (docs/reference/lua-modules.md, "funcs"): calls of function.lua entries. The host
 -- decides what a call is: a frame on the native host, an activity in a workflow.
 
 local K, H = ...

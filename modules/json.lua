@@ -1,4 +1,4 @@
--- The `json` module (lua-api.md §10).
+-- The `json` module (docs/reference/lua-modules.md, "json").
 --
 -- A trusted chunk called with (K, H); see docs/design.md. Pure Lua and deterministic: equal
 -- values always encode to equal text.

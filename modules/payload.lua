@@ -1,4 +1,4 @@
--- The `payload` module (lua-api.md §15).
+-- The `payload` module (docs/reference/lua-modules.md, "payload").
 
 local K = ...
 local M = {}

@@ -1,4 +1,4 @@
--- The `process` module (lua-api.md §2). Host-agnostic: every operation is an
+-- The `process` module (docs/reference/lua-modules.md, "process"). Host-agnostic: every operation is an
 -- H call; the module only validates arguments and builds start specs.
 
 local K, H = ...
@@ -194,7 +194,7 @@ function M.terminate(dest)
 end
 
 -- process.cancel(dest [, reason [, {deadline = d}]]) and the legacy
--- process.cancel(dest, deadline) form (lua-api.md §2.7).
+-- process.cancel(dest, deadline) form (docs/reference/lua-modules.md, "Stopping").
 function M.cancel(dest, reason, options)
   me("cancel")
   local err = check_dest(dest, "cancel")

@@ -1,4 +1,4 @@
--- The `uuid` module (lua-api.md §7).
+-- The `uuid` module (docs/reference/lua-modules.md, "uuid").
 --
 -- A trusted chunk called with (K, H); see docs/design.md. `uuid.v4` draws from the process's
 -- random stream (`H.random_bytes`), which the Temporal host makes deterministic inside workflows.

@@ -1,4 +1,4 @@
-"""The ``orrery`` command line (cli.md).
+"""The ``orrery`` command line (docs/reference/cli.md).
 
 Exit codes: 0 success, 1 the process or function failed (one JSON line on
 stdout ``{"error": {"kind": ..., "message": ...}}``), 2 configuration or usage

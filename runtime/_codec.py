@@ -1,4 +1,4 @@
-"""The Python side of the payload codec (semantics.md §5) and the CLI's JSON rendering.
+"""The Python side of the payload codec (docs/reference/semantics.md, "Payloads") and the CLI's JSON rendering.
 
 Lua values leave a Lua state as msgpack written by ``runtime/lua/codec.lua``; this module reads
 and writes the same bytes for Python values:
@@ -46,7 +46,7 @@ __all__ = [
     "to_json_text",
 ]
 
-#: Maximum nesting depth of tables and error objects (semantics.md §5).
+#: Maximum nesting depth of tables and error objects (docs/reference/semantics.md, "Payloads").
 MAX_DEPTH = 128
 
 _ERROR_EXT = 1
@@ -167,7 +167,7 @@ def _pack(prepared: Any) -> bytes:
 
 
 def encode(value: Any) -> bytes:
-    """Encode a Python value as the msgpack a Lua state decodes (semantics.md §5).
+    """Encode a Python value as the msgpack a Lua state decodes (docs/reference/semantics.md, "Payloads").
 
     Equal values always give equal bytes: map keys are written integers first (ascending), then
     strings in byte order, which is the order the Lua encoder uses.
@@ -254,7 +254,7 @@ def decode(data: bytes) -> Any:
 
 
 # ---------------------------------------------------------------------------------------------
-# JSON for the command line (cli.md)
+# JSON for the command line (docs/reference/cli.md)
 # ---------------------------------------------------------------------------------------------
 
 _MSG_BINARY = "result contains a binary string that is not valid UTF-8"
@@ -342,7 +342,7 @@ def _render(value: Any, out: list[str]) -> None:
 
 
 def to_json_text(value: Any) -> str:
-    """Render a decoded Lua value as the one-line JSON the CLI prints (cli.md).
+    """Render a decoded Lua value as the one-line JSON the CLI prints (docs/reference/cli.md).
 
     The value is read the way Lua sees it: a list is a table keyed ``1..n`` whose ``None``
     elements are holes, and ``None`` members of a dict are absent. Then:

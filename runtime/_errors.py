@@ -26,7 +26,7 @@ CONFLICT = "Conflict"
 TIMEOUT = "Timeout"
 RATE_LIMITED = "RateLimited"
 
-#: Every kind orrery itself produces, in the order of lua-api.md §14.
+#: Every kind orrery itself produces, in the order of docs/reference/lua-modules.md, "errors".
 KINDS: tuple[str, ...] = (
     UNKNOWN,
     INVALID,
@@ -198,7 +198,7 @@ def error_for(
 
 @attrs.frozen
 class Problem:
-    """One problem found in the registry (registry.md §10).
+    """One problem found in the registry (docs/reference/yaml-kinds.md, "Errors").
 
     Attributes:
         file: the YAML (or Lua) file, as given on the command line.
@@ -217,7 +217,7 @@ class Problem:
     message: str
 
     def render(self) -> str:
-        """One line in the format of registry.md §10."""
+        """One line in the format of docs/reference/yaml-kinds.md, "Errors"."""
         where = self.file or "<registry>"
         if self.line is not None:
             where = f"{where}:{self.line}"

@@ -56,7 +56,7 @@ _TEARDOWN_GRACE = 1.0
 
 
 def lua_checker() -> Callable[[LuaEntry], list[Problem]]:
-    """A function checking Lua entries for the registry loader (registry.md §9)."""
+    """A function checking Lua entries for the registry loader (docs/reference/yaml-kinds.md, "Lua entries: process.lua, workflow.lua, function.lua")."""
     engine: LuaEngine | None = None
 
     def refuse(*_: Any) -> Any:
@@ -116,7 +116,7 @@ class _HostRun:
 
 
 def _outcome(result: ExitResult) -> RunOutcome:
-    """How a process exit counts for supervision (supervision.md §5.1)."""
+    """How a process exit counts for supervision (docs/reference/services.md, "Failure classification")."""
     if result.error is None:
         return RunOutcome(restartable=False, error=None)
     error = f"{result.error.kind}: {result.error.message}"
@@ -335,7 +335,7 @@ class Node:
             "options": options.get("options"),
         }
 
-    # -- the embedding API (cli.md) -----------------------------------------------
+    # -- the embedding API (docs/reference/cli.md) -----------------------------------------------
 
     async def call(self, function: str, *args: Any, context: dict[str, Any] | None = None) -> Any:
         """Calls a ``function.lua`` entry and returns its result; raises its error."""

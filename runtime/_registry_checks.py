@@ -1,4 +1,4 @@
-"""Field checks for registry validation: one small function per value type (registry.md §5, §10).
+"""Field checks for registry validation: one small function per value type (docs/reference/yaml-kinds.md, "Value types", "Errors").
 
 A *check* takes the :class:`Scope` of the entry being validated, a raw YAML value, the dotted
 path of the field and its line. It returns the converted value, :data:`INVALID` after reporting
@@ -58,9 +58,9 @@ __all__ = [
 
 log = logging.getLogger("orrery.registry")
 
-#: A namespace: dot-separated segments (registry.md §3).
+#: A namespace: dot-separated segments (docs/reference/yaml-kinds.md, "Identifiers and references").
 NAMESPACE_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)*")
-#: An entry name (registry.md §3).
+#: An entry name (docs/reference/yaml-kinds.md, "Identifiers and references").
 NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
 
@@ -90,7 +90,7 @@ class PendingRef:
         field: dotted path of the reference.
         target: the full ID referred to.
         kinds: the accepted kinds.
-        edge: whether the reference is a service dependency edge (registry.md §6).
+        edge: whether the reference is a service dependency edge (docs/reference/yaml-kinds.md, "lifecycle").
         hints: target kind -> message used instead of the generic wrong-kind message.
     """
 
@@ -393,7 +393,7 @@ def number(*, minimum: float | None = None, maximum: float | None = None) -> Che
 
 
 def duration(*, positive: bool = False) -> Check:
-    """A Go duration string (registry.md §5); converted to float seconds."""
+    """A Go duration string (docs/reference/yaml-kinds.md, "Value types"); converted to float seconds."""
 
     def check(scope: Scope, value: Any, path: str, line: int | None) -> Any:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -511,7 +511,7 @@ def block(
 
 
 def ref(*kinds: str, edge: bool = False, hints: Mapping[str, str] | None = None) -> Check:
-    """A reference to an entry of one of ``kinds`` (registry.md §3); converted to the full ID.
+    """A reference to an entry of one of ``kinds`` (docs/reference/yaml-kinds.md, "Identifiers and references"); converted to the full ID.
 
     The target is checked once every entry is known (see ``_registry_graph.py``).
     """

@@ -1,7 +1,7 @@
 """Checks for the registry's composite fields.
 
 They cover ``lifecycle``, Lua ``source``, ``modules``, ``input`` and ``meta.temporal``
-(registry.md §5, §6, §7, §8).
+(docs/reference/yaml-kinds.md, "Value types", "lifecycle", "meta.temporal", "Modules").
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ _LIFECYCLE_FIELDS: Mapping[str, FieldSpec] = {
     "security": FieldSpec(ignored(mapping())),
 }
 
-#: The ``lifecycle`` block (registry.md §6); converted to a :class:`Lifecycle`.
+#: The ``lifecycle`` block (docs/reference/yaml-kinds.md, "lifecycle"); converted to a :class:`Lifecycle`.
 lifecycle: Check = block(_LIFECYCLE_FIELDS, _finish_lifecycle)
 
 
@@ -133,7 +133,7 @@ def _read_source(scope: Scope, target: Path) -> LuaSource | str:
 
 
 def lua_source(scope: Scope, value: Any, path: str, line: int | None) -> Any:
-    """``source: file://<path>`` (registry.md §5.1, §9); converted to a :class:`LuaSource`."""
+    """``source: file://<path>`` (docs/reference/yaml-kinds.md, "Lua entries: process.lua, workflow.lua, function.lua"); converted to a :class:`LuaSource`."""
     if not isinstance(value, str):
         return expected(scope, 'a string such as "file://main.lua"', value, path, line)
     if not value:
@@ -167,7 +167,7 @@ def lua_source(scope: Scope, value: Any, path: str, line: int | None) -> Any:
 
 
 def modules(kind: str) -> Check:
-    """A ``modules`` list for a Lua entry of ``kind`` (registry.md §8); converted to a tuple.
+    """A ``modules`` list for a Lua entry of ``kind`` (docs/reference/yaml-kinds.md, "Modules"); converted to a tuple.
 
     Always-available globals are dropped, duplicates removed.
     """
@@ -206,7 +206,7 @@ def modules(kind: str) -> Check:
 
 
 def _not_encodable(value: Any, depth: int) -> str | None:
-    """Why ``value`` cannot be a process argument (semantics.md §5), or ``None``."""
+    """Why ``value`` cannot be a process argument (docs/reference/semantics.md, "Payloads"), or ``None``."""
     if depth > _MAX_DEPTH:
         return f"nested deeper than {_MAX_DEPTH} levels"
     if value is None or isinstance(value, (bool, str, bytes, float)):
@@ -284,7 +284,7 @@ _TEMPORAL_FIELDS: Mapping[str, Mapping[str, FieldSpec]] = {
 
 
 def lua_meta(kind: str) -> Check:
-    """``meta`` of a Lua entry: opaque except ``meta.temporal`` (registry.md §7).
+    """``meta`` of a Lua entry: opaque except ``meta.temporal`` (docs/reference/yaml-kinds.md, "meta.temporal").
 
     Returns a mapping of model attributes: ``meta`` plus the ``workflow_*`` / ``activity_*``
     settings found under ``meta.temporal``.

@@ -1,6 +1,6 @@
 """Loading a registry: discovery, file structure, overrides, entries, whole-registry rules.
 
-See registry.md §1-§3, §10 and §12, and cli.md for ``--override``.
+See docs/reference/yaml-kinds.md, "Files", "Identifiers and references", "Errors", "Node configuration (orrery.yaml)", and docs/reference/cli.md for ``--override``.
 """
 
 from __future__ import annotations
@@ -138,7 +138,7 @@ def _discover(collector: Collector, roots: Sequence[Path]) -> list[tuple[Path, P
 
 
 def _parse_file(collector: Collector, root: Path, path: Path) -> list[_RawEntry]:
-    """Checks the structure of one definition file (registry.md §2) and returns its entries."""
+    """Checks the structure of one definition file (docs/reference/yaml-kinds.md, "File structure") and returns its entries."""
     scope = _file_scope(collector, root, path)
     ok, data = _read_yaml(scope, path)
     if not ok:
@@ -228,7 +228,7 @@ def _copy(mapping: dict[Any, Any]) -> dict[Any, Any]:
 def _apply_overrides(
     collector: Collector, entries: list[_RawEntry], overrides: Sequence[str]
 ) -> None:
-    """Applies ``NS:ENTRY:FIELD=VALUE`` overrides to the raw entries (cli.md)."""
+    """Applies ``NS:ENTRY:FIELD=VALUE`` overrides to the raw entries (docs/reference/cli.md)."""
     by_id: dict[str, list[_RawEntry]] = {}
     for raw in entries:
         if raw.entry_id is not None:
@@ -357,7 +357,7 @@ _CONFIG_FIELDS = {
 
 
 def _node_config(collector: Collector, roots: Sequence[Path]) -> NodeConfig:
-    """Reads ``orrery.yaml`` from the first root (registry.md §12)."""
+    """Reads ``orrery.yaml`` from the first root (docs/reference/yaml-kinds.md, "Node configuration (orrery.yaml)")."""
     first = roots[0] if roots else None
     values: dict[str, Any] = {}
     for root in roots:
@@ -418,7 +418,7 @@ def load_registry(
     overrides: Sequence[str] = (),
     lua_checker: Callable[[LuaEntry], list[Problem]] | None = None,
 ) -> Registry:
-    """Loads and validates the registry of a node (registry.md).
+    """Loads and validates the registry of a node (docs/reference/yaml-kinds.md).
 
     Every ``*.yaml`` / ``*.yml`` file below each root is read, in order of root-relative path;
     ``orrery.yaml`` directly in the first root is the node configuration.

@@ -1,4 +1,4 @@
-"""The registry's immutable records: entries, lifecycle settings, node config (registry.md).
+"""The registry's immutable records: entries, lifecycle settings, node config (docs/reference/yaml-kinds.md).
 
 Every YAML entry becomes one frozen attrs record. Durations are float seconds, references are
 resolved full entry IDs (``namespace:name``), lists are tuples and mappings are read-only views.
@@ -43,10 +43,10 @@ __all__ = [
     "join_kinds",
 ]
 
-#: Kinds whose entries are Lua code (registry.md §5.1-§5.3).
+#: Kinds whose entries are Lua code (docs/reference/yaml-kinds.md, "Lua entries: process.lua, workflow.lua, function.lua").
 LUA_KINDS: tuple[str, ...] = ("process.lua", "workflow.lua", "function.lua")
 
-#: Kinds that take a ``lifecycle`` block and are run by the supervisor (registry.md §6).
+#: Kinds that take a ``lifecycle`` block and are run by the supervisor (docs/reference/yaml-kinds.md, "lifecycle").
 SERVICE_KINDS: tuple[str, ...] = (
     "process.host",
     "process.service",
@@ -61,7 +61,7 @@ CHILD_SHUTDOWN = 5.0
 _ALL_LUA = frozenset(LUA_KINDS)
 _NOT_WORKFLOW = frozenset({"process.lua", "function.lua"})
 
-#: The module table of registry.md §8: module name -> entry kinds that may list it.
+#: The module table of docs/reference/yaml-kinds.md, "Modules": module name -> entry kinds that may list it.
 MODULES: Mapping[str, frozenset[str]] = MappingProxyType(
     {
         "funcs": _ALL_LUA,
@@ -87,7 +87,7 @@ IMPLEMENTED_MODULES: frozenset[str] = frozenset(
     {"funcs", "time", "uuid", "crypto", "ctx", "json", "workflow", "logger"}
 )
 
-#: Globals that need no listing (registry.md §8); listing them is allowed and has no effect, so
+#: Globals that need no listing (docs/reference/yaml-kinds.md, "Modules"); listing them is allowed and has no effect, so
 #: the loader drops them from :attr:`LuaEntry.modules`.
 ALWAYS_AVAILABLE: frozenset[str] = frozenset(
     {
@@ -139,7 +139,7 @@ class LuaSource:
 
 @attrs.frozen
 class RestartSpec:
-    """``lifecycle.restart``: the backoff policy of a service (registry.md §6).
+    """``lifecycle.restart``: the backoff policy of a service (docs/reference/yaml-kinds.md, "lifecycle").
 
     Attributes:
         initial_delay: seconds before the first restart of a failure series.
@@ -158,7 +158,7 @@ class RestartSpec:
 
 @attrs.frozen
 class Lifecycle:
-    """The ``lifecycle`` block of a service entry (registry.md §6).
+    """The ``lifecycle`` block of a service entry (docs/reference/yaml-kinds.md, "lifecycle").
 
     Attributes:
         auto_start: start the service when the node boots.
@@ -182,7 +182,7 @@ class Lifecycle:
 
 @attrs.frozen(unsafe_hash=False)
 class Entry:
-    """Fields common to every entry (registry.md §4).
+    """Fields common to every entry (docs/reference/yaml-kinds.md, "Fields of every entry").
 
     Entries compare by value and hash by ID (their mappings are not hashable).
 
@@ -269,7 +269,7 @@ class MailboxSpec:
 
 @attrs.frozen(unsafe_hash=False)
 class LuaEntry(Entry):
-    """A ``process.lua``, ``workflow.lua`` or ``function.lua`` entry (registry.md §5.1-§5.3).
+    """A ``process.lua``, ``workflow.lua`` or ``function.lua`` entry (docs/reference/yaml-kinds.md, "Lua entries: process.lua, workflow.lua, function.lua").
 
     Attributes:
         source: the Lua file.
@@ -296,7 +296,7 @@ class LuaEntry(Entry):
 
 @attrs.frozen(unsafe_hash=False)
 class HostEntry(Entry):
-    """A ``process.host`` entry: a native host (registry.md §5.5).
+    """A ``process.host`` entry: a native host (docs/reference/yaml-kinds.md, "process.host").
 
     Attributes:
         max_processes: maximum live processes on the host; ``0`` = unlimited.
@@ -311,7 +311,7 @@ class HostEntry(Entry):
 
 @attrs.frozen(unsafe_hash=False)
 class ServiceEntry(Entry):
-    """A ``process.service`` entry: keeps one process running on a host (registry.md §5.6).
+    """A ``process.service`` entry: keeps one process running on a host (docs/reference/yaml-kinds.md, "process.service").
 
     Attributes:
         process: full ID of the ``process.lua`` entry to run.
@@ -330,7 +330,7 @@ class ServiceEntry(Entry):
 
 @attrs.frozen
 class ChildSpec:
-    """One child of a ``process.supervisor`` (supervision.md §11, ``docs/supervision.md``).
+    """One child of a ``process.supervisor`` (docs/supervision.md).
 
     Exactly one of ``process`` and ``supervisor`` is set.
 
@@ -384,7 +384,7 @@ class SupervisorEntry(Entry):
 
 @attrs.frozen
 class DevServerSpec:
-    """``dev_server`` of a ``temporal.client``: the embedded development server (temporal.md §2.1).
+    """``dev_server`` of a ``temporal.client``: the embedded development server (docs/reference/yaml-kinds.md, "temporal.client").
 
     Attributes:
         enabled: whether the embedded server is used (always ``True`` on a loaded entry).
@@ -414,7 +414,7 @@ class DevServerSpec:
 
 @attrs.frozen
 class ClientAuthSpec:
-    """``auth`` of a ``temporal.client``: where the credentials come from (registry.md §5.7).
+    """``auth`` of a ``temporal.client``: where the credentials come from (docs/reference/yaml-kinds.md, "temporal.client").
 
     Only the sources are kept; files and environment variables are read when the
     client connects, so a rotated key is picked up by the next (re)start.
@@ -460,7 +460,7 @@ class ClientTLSSpec:
 
 @attrs.frozen(unsafe_hash=False)
 class TemporalClientEntry(Entry):
-    """A ``temporal.client`` entry: a connection to a Temporal server (registry.md §5.7).
+    """A ``temporal.client`` entry: a connection to a Temporal server (docs/reference/yaml-kinds.md, "temporal.client").
 
     Attributes:
         address: ``host:port`` of the frontend; ``None`` when the embedded server is used.
@@ -490,12 +490,12 @@ class TemporalClientEntry(Entry):
 
 @attrs.frozen(unsafe_hash=False)
 class TemporalWorkerEntry(Entry):
-    """A ``temporal.worker`` entry: a durable host polling one task queue (registry.md §5.8).
+    """A ``temporal.worker`` entry: a durable host polling one task queue (docs/reference/yaml-kinds.md, "temporal.worker").
 
     Attributes:
         client: full ID of the ``temporal.client`` to use.
         task_queue: the task queue name.
-        worker_options: the ``worker_options`` given in YAML (temporal.md §3.1), validated;
+        worker_options: the ``worker_options`` given in YAML (docs/reference/yaml-kinds.md, "temporal.worker"), validated;
             durations are float seconds; absent keys are absent.
         lifecycle: service settings of the worker.
     """
@@ -516,7 +516,7 @@ ServiceModel = (
 
 @attrs.frozen
 class NodeConfig:
-    """The node configuration from ``orrery.yaml`` (registry.md §12).
+    """The node configuration from ``orrery.yaml`` (docs/reference/yaml-kinds.md, "Node configuration (orrery.yaml)").
 
     Attributes:
         node_name: node component of native PIDs (``$ORRERY_NODE`` or ``"local"`` by default).
@@ -635,7 +635,7 @@ class Registry:
         return None
 
     def dependencies(self, entry_id: str) -> tuple[str, ...]:
-        """Returns the services ``entry_id`` depends on (registry.md §6).
+        """Returns the services ``entry_id`` depends on (docs/reference/yaml-kinds.md, "lifecycle").
 
         These are ``lifecycle.requires`` (with ``depends_on``) followed by the implicit edges
         (a ``process.service`` depends on its host, a ``temporal.worker`` on its client, a

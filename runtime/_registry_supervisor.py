@@ -1,6 +1,6 @@
 """The ``process.supervisor`` kind: its fields, its children and the rules of supervision trees.
 
-See supervision.md §11 and ``docs/supervision.md``. Field rules run per entry (through
+See docs/supervision.md. Field rules run per entry (through
 :data:`SUPERVISOR_FIELDS` and :func:`finish_supervisor`); the tree rules need every entry and run
 once the whole registry is read (:func:`check_supervisors`). Nesting cycles are found with the
 dependency cycles (``_registry_graph.check_cycles``), because a ``supervisor`` child reference is

@@ -1,6 +1,6 @@
 """Field tables of ``temporal.client`` and ``temporal.worker``.
 
-See registry.md §5.7-§5.8 and temporal.md §2-§3.
+See docs/reference/yaml-kinds.md, "temporal.client", "temporal.worker" and docs/reference/temporal.md, "Clients and workers".
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ _AUTH_FIELDS: Mapping[str, FieldSpec] = {
 
 
 def _auth(scope: Scope, value: Any, path: str, line: int | None) -> Any:
-    """``auth``: the credential sources, with the exactly-one rules of registry.md §5.7."""
+    """``auth``: the credential sources, with the exactly-one rules of docs/reference/yaml-kinds.md, "temporal.client"."""
     if not isinstance(value, dict):
         return expected(scope, "a mapping", value, path, line)
     before = scope.count

@@ -1,4 +1,4 @@
-"""A supervision group: OTP strategies, restart types and restart intensity (supervision.md §11).
+"""A supervision group: OTP strategies, restart types and restart intensity (docs/supervision.md).
 
 A :class:`GroupRun` is one run of a ``process.supervisor``: it starts its children in order,
 restarts them according to the group's :class:`Strategy` and each child's

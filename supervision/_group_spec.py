@@ -1,6 +1,6 @@
 """The data of a supervision group: strategies, restart types, specs and snapshots.
 
-See :mod:`._group` for the run that uses them, and supervision.md §11.
+See :mod:`._group` for the run that uses them, and docs/supervision.md.
 """
 
 from __future__ import annotations
@@ -180,7 +180,7 @@ class ProcessStarter(Protocol):
         """Start a process and return its PID; raise an exception if it cannot start.
 
         ``on_exit`` is called exactly once, with how the process ended, classified as for a
-        ``process.service`` (supervision.md §5.1). It may be called from inside :meth:`cancel`
+        ``process.service`` (docs/reference/services.md, "Failure classification"). It may be called from inside :meth:`cancel`
         or :meth:`terminate`, but not from inside :meth:`spawn` (the PID is not known yet).
         """
         ...

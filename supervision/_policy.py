@@ -1,4 +1,4 @@
-"""The restart policy of a service and the pure restart algorithm of supervision.md §5.2.
+"""The restart policy of a service and the pure restart algorithm of docs/reference/services.md, "Restart algorithm".
 
 Nothing in this module touches trio: the supervisor asks :func:`decide_restart` what to do after
 each failure, and the answer depends only on its arguments. That keeps the schedule testable
@@ -43,7 +43,7 @@ def _check_attempts(_inst: object, _attribute: attrs.Attribute[int], value: int)
 
 @attrs.frozen
 class RestartPolicy:
-    """How a service is restarted after it fails (``lifecycle.restart``, registry.md §6).
+    """How a service is restarted after it fails (``lifecycle.restart``, docs/reference/yaml-kinds.md, "lifecycle").
 
     Durations are in seconds. The defaults are the registry's defaults.
 
@@ -141,7 +141,7 @@ def decide_restart(
     stable_threshold: float,
     rng: random.Random,
 ) -> RestartDecision:
-    """Apply the restart algorithm of supervision.md §5.2 to one failure.
+    """Apply the restart algorithm of docs/reference/services.md, "Restart algorithm" to one failure.
 
     The caller has already checked that the service is still meant to run (a failure while
     stopping is not a failure) and that the outcome is restartable.

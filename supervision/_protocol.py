@@ -29,7 +29,7 @@ __all__ = [
 
 
 class ServiceState(enum.StrEnum):
-    """The states of a supervised service (supervision.md §2).
+    """The states of a supervised service (docs/reference/services.md, "States").
 
     Members compare equal to their spelling (``ServiceState.RUNNING == "running"``).
 
@@ -60,7 +60,7 @@ class RunOutcome:
 
     Attributes:
         restartable: ``False`` for a normal return or an error with ``retryable == false``
-            (supervision.md §5.1); ``True`` for every other failure. For kinds other than
+            (docs/reference/services.md, "Failure classification"); ``True`` for every other failure. For kinds other than
             ``process.service`` the node always passes ``True`` for a failure.
         error: the rendered last error (``"Internal: boom"``); ``None`` for a normal exit.
 

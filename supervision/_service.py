@@ -32,7 +32,7 @@ __all__ = [
     "stop_run",
 ]
 
-#: The logger every transition is written to (supervision.md §12).
+#: The logger every transition is written to (docs/reference/services.md, "Observability").
 LOGGER_NAME = "orrery.supervision"
 
 #: States in which a stop request goes through ``stopping`` to ``stopped`` (§2).
@@ -149,7 +149,7 @@ class Service:
 
 @attrs.define(eq=False)
 class BootProgress:
-    """Progress of one boot towards the condition of supervision.md §4.
+    """Progress of one boot towards the condition of docs/reference/services.md, "Start order and boot".
 
     Attributes:
         start_set: the IDs of the start set.

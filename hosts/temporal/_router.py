@@ -1,7 +1,7 @@
 """Operations of native processes (and the Python API) on workflow PIDs.
 
 Implements :class:`orrery.hosts.RemoteRouter` for the native host: starting
-workflows (with the ID conflict rules and startup messages of temporal.md §4),
+workflows (with the ID conflict rules and startup messages of docs/reference/temporal.md, "Starting workflows"),
 signals, terminate, cancel (with deadlines enforced by this node), and the
 watchers behind monitors and links on workflows (§15). Every Temporal call runs
 on the asyncio thread; results come back to the trio side.
@@ -67,7 +67,7 @@ class ClientInterceptor(temporalio.client.Interceptor):
 
 
 def rpc_error(exc: BaseException) -> OrreryError:
-    """Maps client-side failures to orrery errors (temporal.md §9)."""
+    """Maps client-side failures to orrery errors (docs/reference/temporal.md, "Error mapping")."""
     if isinstance(exc, temporalio.exceptions.WorkflowAlreadyStartedError):
         return error_for(
             "AlreadyExists", f"workflow {exc.workflow_id} is already running", retryable=False

@@ -3,7 +3,7 @@
 :class:`TemporalHost` is created by the node when its registry has Temporal
 entries. It owns the asyncio thread the SDK runs on and the router of
 native-side operations on workflow PIDs, and makes one :class:`ServiceRun` per
-client or worker start (supervision.md §1).
+client or worker start (docs/reference/services.md, "What start and failure mean").
 """
 
 from __future__ import annotations
@@ -282,7 +282,7 @@ def _seconds(value: float) -> timedelta:
     return timedelta(seconds=value)
 
 
-# worker_options key -> SDK Worker parameter (temporal.md §3.1); sizes and flags
+# worker_options key -> SDK Worker parameter (docs/reference/yaml-kinds.md, "temporal.worker"); sizes and flags
 _WORKER_PARAMS = {
     "identity": "identity",
     "max_concurrent_activity_execution_size": "max_concurrent_activities",

@@ -2,7 +2,7 @@
 
 Each workflow run is a process in its worker's workflow Lua state (one state
 per worker, touched only by the worker's single workflow thread). The driver
-loop is the step machine of semantics.md §2.1 with Temporal as the executor:
+loop is the step machine of docs/reference/semantics.md, "Execution" with Temporal as the executor:
 
 1. deliver what arrived (signals, command results, cancel requests) to the
    process, in the order the SDK produced them;

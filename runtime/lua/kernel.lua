@@ -750,7 +750,7 @@ end
 function K.is_kernel_thread(th) return kthreads[th] ~= nil end
 
 -------------------------------------------------------------------------------
--- Mailbox delivery (semantics.md §4)
+-- Mailbox delivery (docs/reference/semantics.md, "Messages and ordering")
 -------------------------------------------------------------------------------
 
 local EXIT, LINK_DOWN, CANCEL = "pid.exit", "pid.link.down", "pid.cancel"
@@ -1195,7 +1195,7 @@ local function do_exit(proc, result)
   proc.result = result
   live[proc] = nil
   nlive = nlive - 1
-  -- drop coroutines and mailbox (semantics.md §6.3 steps 1 and 4)
+  -- drop coroutines and mailbox (docs/reference/semantics.md, "Exit steps" steps 1 and 4)
   proc.rq, proc.rqh, proc.rqt = {}, 1, 0
   proc.pending, proc.inbox, proc.events, proc.listens = nil, nil, nil, nil
   proc.main = nil
@@ -1270,7 +1270,7 @@ function K.kill(proc, err)
 end
 
 -------------------------------------------------------------------------------
--- Result of a finished main coroutine (lua-api.md §0.3)
+-- Result of a finished main coroutine (docs/reference/lua-modules.md, "Conventions")
 -------------------------------------------------------------------------------
 
 -- The copy runs outside the process (on the main thread), so a result too large for the
@@ -1395,7 +1395,7 @@ end
 function K.runnable() return pqh <= pqt end
 
 -- Splits "{node@host|id}" into node (or nil), host, id; nil when malformed
--- (semantics.md §1.1).
+-- (docs/reference/semantics.md, "PIDs").
 local find, sub = string.find, string.sub
 function K.parse_pid(s)
   if byte(s, 1) ~= 123 or byte(s, -1) ~= 125 then return nil end

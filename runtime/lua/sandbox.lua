@@ -251,7 +251,7 @@ local coroutine_lib = {
 -- Lua 5.4 seeds string hashing per state, so raw `next` order can differ between
 -- a run and its replay. In deterministic states `pairs`/`next` visit the array
 -- part 1..n first, then the other keys sorted: numbers ascending, strings by
--- bytes, false before true, other keys by type name (temporal.md §11.3).
+-- bytes, false before true, other keys by type name (docs/reference/temporal.md, "Determinism").
 
 local RANK = {number = 1, string = 2, boolean = 3}
 local function key_less(a, b)
@@ -502,7 +502,7 @@ K.set_env_factory(function(proc, def)
   return env
 end)
 
--- An environment for loading-time checks of an entry (registry.md §9.2).
+-- An environment for loading-time checks of an entry (docs/reference/yaml-kinds.md, "Lua entries: process.lua, workflow.lua, function.lua").
 function K.scratch_env(def)
   return setmetatable({require = make_require(def), _G = nil}, ENV_MT)
 end

@@ -1,7 +1,7 @@
-"""The command line: check, call and run --exec (cli.md; registry.md §10).
+"""The command line: check, call and run --exec (docs/reference/cli.md; docs/reference/yaml-kinds.md, "Errors").
 
 Every test runs ``python -m orrery`` in a subprocess and checks the exact
-contract of cli.md: what goes to stdout (one JSON line, or nothing), that logs
+contract of docs/reference/cli.md: what goes to stdout (one JSON line, or nothing), that logs
 and messages go to stderr, and the exit status (0 ok, 1 failed, 2 usage).
 """
 

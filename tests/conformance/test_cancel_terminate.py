@@ -1,4 +1,4 @@
-"""Cancel versus terminate (semantics.md §9; lua-api.md §2.6-2.7, §2.13)."""
+"""Cancel versus terminate (docs/reference/semantics.md, "Cancel and terminate"; docs/reference/lua-modules.md, "Stopping", "Monitors and links")."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from ._support import NATIVE, run_case, run_on_host
 TERMINATED = {"kind": "Canceled", "message": "terminated"}
 DEADLINE = {"kind": "Canceled", "message": "cancel deadline exceeded"}
 
-#: How a terminated process ends on each host (semantics.md §6.1; temporal.md §9).
+#: How a terminated process ends on each host (docs/reference/semantics.md, "Outcomes"; docs/reference/temporal.md, "Error mapping").
 TERMINATED_ON = {
     "native": TERMINATED,
     "temporal": {"kind": "Canceled", "message": "workflow terminated", "retryable": False},
@@ -26,7 +26,7 @@ async def test_terminate_stops_another_process_with_canceled_terminated(host: st
 async def test_terminating_yourself_ends_the_process_at_once() -> None:
     """A process that terminates itself runs no more code: its later send never happens.
 
-    Native only: inside a workflow, terminate is a cancel request (lua-api.md §2.6).
+    Native only: inside a workflow, terminate is a cancel request (docs/reference/lua-modules.md, "Stopping").
     """
     assert await run_case("cancel", "terminate_self", NATIVE) == {
         "error": TERMINATED,

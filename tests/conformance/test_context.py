@@ -1,4 +1,4 @@
-"""Context: with_context, inheritance and ctx.get/ctx.all (semantics.md §11; lua-api.md §9)."""
+"""Context: with_context, inheritance and ctx.get/ctx.all (docs/reference/semantics.md, "Context"; docs/reference/lua-modules.md, "ctx")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Coroutines inside a process (lua-api.md §4; semantics.md §6.1)."""
+"""Coroutines inside a process (docs/reference/lua-modules.md, "Coroutines"; docs/reference/semantics.md, "Outcomes")."""
 
 from __future__ import annotations
 

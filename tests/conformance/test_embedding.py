@@ -1,4 +1,4 @@
-"""The Python embedding API (cli.md "Embedding from Python").
+"""The Python embedding API (docs/reference/cli.md, "Embedding from Python").
 
 A Python program boots a node with ``orrery.open_node`` and talks to Lua
 processes through ``node.call/spawn/send/exec/mailbox/services``; failures

@@ -1,4 +1,4 @@
-"""The errors module and error objects (lua-api.md §14)."""
+"""The errors module and error objects (docs/reference/lua-modules.md, "errors")."""
 
 from __future__ import annotations
 

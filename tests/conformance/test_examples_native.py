@@ -1,4 +1,4 @@
-"""Examples 1-5 of the specification (examples.md), through the Python API.
+"""Conformance scenarios 1-5 (names, restarts, links, monitors, channels) via the Python API.
 
 Each test boots a fresh node with the example's directories, calls its entry
 and compares the returned value with the expected value of the spec.

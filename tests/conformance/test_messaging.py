@@ -1,4 +1,4 @@
-"""Messages, topics, inbox and listen (lua-api.md §2.2, §2.10-2.11; semantics.md §4, §14)."""
+"""Messages, topics, inbox and listen (docs/reference/lua-modules.md, "process", "Receiving"; docs/reference/semantics.md, "Messages and ordering")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Payload copying (semantics.md §5; lua-api.md §0.2).
+"""Payload copying (docs/reference/semantics.md, "Payloads"; docs/reference/lua-modules.md, "Conventions").
 
 The Lua side builds one sample of every value class, sends it across a
 boundary and lists the expectations the received copy does not meet; an empty

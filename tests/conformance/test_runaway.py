@@ -1,4 +1,4 @@
-"""Code that never waits is stopped without harming its neighbours (semantics.md §2.4).
+"""Code that never waits is stopped without harming its neighbours (docs/reference/semantics.md, "Execution").
 
 The instruction budget is a native-host safeguard, so these cases are native only.
 """

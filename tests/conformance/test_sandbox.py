@@ -1,4 +1,4 @@
-"""Sandbox and isolation (lua-api.md §0.1, §1, §16; registry.md §8).
+"""Sandbox and isolation (docs/reference/lua-modules.md, "Conventions", "Globals and the sandbox"; docs/reference/yaml-kinds.md, "Modules").
 
 Every attempt below must be refused; the tests assert what a program observes.
 """

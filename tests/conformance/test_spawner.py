@@ -1,4 +1,4 @@
-"""Spawner builders: with_options, with_context, with_message (lua-api.md §2.5)."""
+"""Spawner builders: with_options, with_context, with_message (docs/reference/lua-modules.md, "Spawner builders")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The time module: sleep, after, durations, Time and Duration (lua-api.md §5).
+"""The time module: sleep, after, durations, Time and Duration (docs/reference/lua-modules.md, "time").
 
 Cases that wait run under virtual time (autojump), so elapsed times are exact.
 """

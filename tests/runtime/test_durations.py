@@ -1,4 +1,4 @@
-"""Tests of the Go duration syntax helpers (registry.md §5 "duration").
+"""Tests of the Go duration syntax helpers (docs/reference/yaml-kinds.md, "Value types").
 
 Expected values come from Go's own ``time`` package tests (``parseDurationTests`` and
 ``durationTests`` in ``src/time/time_test.go``), not from the implementation.

@@ -2,7 +2,7 @@
 
 Every test writes a small source tree under ``tmp_path`` (the working directory, so problem
 lines show paths such as ``app/x.yaml``) and checks what ``load_registry`` returns or the lines
-of the ``RegistryError`` it raises (registry.md §10 "Error format").
+of the ``RegistryError`` it raises (docs/reference/yaml-kinds.md, "Errors").
 """
 
 from __future__ import annotations

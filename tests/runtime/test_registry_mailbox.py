@@ -1,7 +1,7 @@
 """Registry rules of the ``mailbox`` block of Lua entries (docs/mailboxes.md).
 
 Each test writes ``app/x.yaml`` under ``tmp_path`` (the working directory) and checks the loaded
-records or the rendered problem lines (registry.md §10 "Error format").
+records or the rendered problem lines (docs/reference/yaml-kinds.md, "Errors").
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
-"""Registry rules of the ``process.supervisor`` kind (docs/supervision.md, supervision.md §11).
+"""Registry rules of the ``process.supervisor`` kind (docs/supervision.md).
 
 Each test writes ``app/x.yaml`` under ``tmp_path`` (the working directory) and checks the loaded
-records or the rendered problem lines (registry.md §10 "Error format").
+records or the rendered problem lines (docs/reference/yaml-kinds.md, "Errors").
 """
 
 from __future__ import annotations

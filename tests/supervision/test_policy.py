@@ -1,4 +1,4 @@
-"""Unit tests of the restart policy and the pure restart algorithm (supervision.md §5.2)."""
+"""Unit tests of the restart policy and the pure restart algorithm (docs/reference/services.md, "Restart algorithm")."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def schedule(policy: RestartPolicy, count: int) -> list[float]:
 
 class TestRestartPolicy:
     def test_defaults_are_the_registry_defaults(self) -> None:
-        """The defaults match registry.md §6."""
+        """The defaults match docs/reference/yaml-kinds.md, "lifecycle"."""
         policy = RestartPolicy()
         assert (policy.initial_delay, policy.max_delay, policy.backoff_factor) == (1.0, 90.0, 2.0)
         assert (policy.jitter, policy.max_attempts) == (0.1, 0)
@@ -30,7 +30,7 @@ class TestRestartPolicy:
         assert schedule(policy, 10) == [1, 2, 4, 8, 16, 32, 64, 90, 90, 90]
 
     def test_example_2_schedule(self) -> None:
-        """The schedule of examples.md Example 2: 200 ms doubling up to 1 s."""
+        """The schedule of the supervised-worker scenario: 200 ms doubling up to 1 s."""
         policy = RestartPolicy(initial_delay=0.2, max_delay=1.0, jitter=0, max_attempts=5)
         assert schedule(policy, 5) == pytest.approx([0.2, 0.4, 0.8, 1.0, 1.0])
 
@@ -89,7 +89,7 @@ class TestRestartPolicy:
         ],
     )
     def test_rejects_invalid_values(self, kwargs: dict[str, Any], match: str) -> None:
-        """Values outside the ranges of registry.md §6 are rejected."""
+        """Values outside the ranges of docs/reference/yaml-kinds.md, "lifecycle" are rejected."""
         with pytest.raises(ValueError, match=match):
             RestartPolicy(**kwargs)
 

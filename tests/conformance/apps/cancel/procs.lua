@@ -1,4 +1,4 @@
--- Processes under test for cancel and terminate (semantics.md §9; lua-api.md §2.6-2.7).
+-- Processes under test for cancel and terminate (docs/reference/semantics.md, "Cancel and terminate"; docs/reference/lua-modules.md, "Stopping").
 local M = {}
 
 function M.waiter()

@@ -1,4 +1,4 @@
--- Functions called through `orrery call` (cli.md).
+-- Functions called through `orrery call` (docs/reference/cli.md).
 local M = {}
 
 function M.values()

@@ -1,4 +1,4 @@
--- A process run with `orrery run --exec` (cli.md).
+-- A process run with `orrery run --exec` (docs/reference/cli.md).
 local M = {}
 
 function M.main(input)

@@ -1,4 +1,4 @@
--- Processes under test for coroutines and channels (lua-api.md §3-§4).
+-- Processes under test for coroutines and channels (docs/reference/lua-modules.md, "channel", "Coroutines").
 local time = require("time")
 local funcs = require("funcs")
 local M = {}

@@ -1,4 +1,4 @@
--- Processes under test for context (semantics.md §11; lua-api.md §9).
+-- Processes under test for context (docs/reference/semantics.md, "Context"; docs/reference/lua-modules.md, "ctx").
 local ctx = require("ctx")
 local M = {}
 

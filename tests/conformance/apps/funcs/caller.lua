@@ -1,4 +1,4 @@
--- Processes that call functions or exec children (lua-api.md §2.4, §6; semantics.md §3).
+-- Processes that call functions or exec children (docs/reference/lua-modules.md, "Spawning", "funcs"; docs/reference/semantics.md, "Function frames").
 local funcs = require("funcs")
 local M = {}
 

@@ -1,4 +1,4 @@
--- Function entries under test (lua-api.md §6; semantics.md §1.3, §3).
+-- Function entries under test (docs/reference/lua-modules.md, "funcs"; docs/reference/semantics.md, "Function frames").
 local M = {}
 
 function M.add(a, b) return a + b end

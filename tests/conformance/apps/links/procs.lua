@@ -1,4 +1,4 @@
--- Processes under test for exits, links and monitors (semantics.md §6-§8).
+-- Processes under test for exits, links and monitors (docs/reference/semantics.md, "Process exit", "Monitors").
 local M = {}
 
 function M.waiter()

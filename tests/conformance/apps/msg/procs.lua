@@ -1,4 +1,4 @@
--- Processes under test for messaging (lua-api.md §2.2, §2.10, §2.11; semantics.md §4, §14).
+-- Processes under test for messaging (docs/reference/lua-modules.md, "process", "Receiving"; docs/reference/semantics.md, "Messages and ordering").
 local M = {}
 
 -- listen() data form: one value, zero values, several values

@@ -1,4 +1,4 @@
--- Processes under test for the name registry (semantics.md §10; lua-api.md §2.5, §2.12).
+-- Processes under test for the name registry (docs/reference/semantics.md, "Names"; docs/reference/lua-modules.md, "Spawner builders", "Name registry").
 local M = {}
 
 -- registers `name`, says so, and ends when told to

@@ -1,4 +1,4 @@
--- Processes under test for payload copying (semantics.md §5).
+-- Processes under test for payload copying (docs/reference/semantics.md, "Payloads").
 local M = {}
 
 -- sends the message it receives back to `parent`, returns its spawn argument

@@ -1,4 +1,4 @@
--- Code that never waits (semantics.md §2.4) and a well-behaved neighbour.
+-- Code that never waits (docs/reference/semantics.md, "Execution") and a well-behaved neighbour.
 local M = {}
 
 function M.spin()

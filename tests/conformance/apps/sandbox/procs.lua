@@ -1,4 +1,4 @@
--- Processes under test for the sandbox (lua-api.md §0.1, §1, §16).
+-- Processes under test for the sandbox (docs/reference/lua-modules.md, "Conventions", "Globals and the sandbox").
 local M = {}
 
 -- the names from the list that are not nil

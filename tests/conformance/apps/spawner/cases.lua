@@ -1,4 +1,4 @@
--- Spawner builder scenarios (lua-api.md §2.5).
+-- Spawner builder scenarios (docs/reference/lua-modules.md, "Spawner builders").
 local time = require("time")
 
 local function recv(ch, limit)
