@@ -499,7 +499,10 @@ class NativeRuntime:
         return int(self.K.count())
 
     async def stop_host(self, host_id: str, timeout: float) -> None:
-        """Cancels every process on the host, then terminates what is left (docs/reference/services.md, "Stopping")."""
+        """Cancels every process on the host, then terminates what is left.
+
+        See docs/reference/services.md, "Stopping".
+        """
         self.set_host_running(host_id, False)
         pids = self.host_pids(host_id)
         if not pids:

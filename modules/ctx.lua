@@ -1,4 +1,5 @@
--- The `ctx` module (docs/reference/lua-modules.md, "ctx", docs/reference/semantics.md, "Context"): read the current process's context.
+-- The `ctx` module (docs/reference/lua-modules.md, "ctx"; docs/reference/semantics.md, "Context"):
+-- read the current process's context.
 --
 -- A trusted chunk called with (K, H); see docs/design.md. The context table of the running
 -- process (`K.current().ctx`) is never handed out: tables are copied with `K.copy`. Keys starting

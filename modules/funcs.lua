@@ -1,4 +1,5 @@
--- The `funcs` module (docs/reference/lua-modules.md, "funcs"): calls of function.lua entries. The host
+-- The `funcs` module (docs/reference/lua-modules.md, "funcs"): calls of function.lua entries. The
+-- host
 -- decides what a call is: a frame on the native host, an activity in a workflow.
 
 local K, H = ...

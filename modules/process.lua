@@ -1,4 +1,5 @@
--- The `process` module (docs/reference/lua-modules.md, "process"). Host-agnostic: every operation is an
+-- The `process` module (docs/reference/lua-modules.md, "process"). Host-agnostic: every operation
+-- is an
 -- H call; the module only validates arguments and builds start specs.
 
 local K, H = ...

@@ -1,4 +1,5 @@
--- The `time` module (docs/reference/lua-modules.md, "time"): clocks, sleeping, timers, Time and Duration values.
+-- The `time` module (docs/reference/lua-modules.md, "time"): clocks, sleeping, timers, Time and
+-- Duration values.
 --
 -- A trusted chunk called with (K, H); see docs/design.md. Every clock reading and every wait goes
 -- through the host (`H.now`, `H.sleep`, `H.timer`), so the same code is deterministic inside a

@@ -1,4 +1,5 @@
--- The `workflow` module (docs/reference/lua-modules.md, "workflow"). Outside a workflow the host answers
+-- The `workflow` module (docs/reference/lua-modules.md, "workflow"). Outside a workflow the host
+-- answers
 -- as for a fresh, never-replayed execution.
 
 local K, H = ...

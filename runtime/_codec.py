@@ -1,4 +1,6 @@
-"""The Python side of the payload codec (docs/reference/semantics.md, "Payloads") and the CLI's JSON rendering.
+"""The Python side of the payload codec and the CLI's JSON rendering.
+
+See docs/reference/semantics.md, "Payloads".
 
 Lua values leave a Lua state as msgpack written by ``runtime/lua/codec.lua``; this module reads
 and writes the same bytes for Python values:
@@ -167,7 +169,9 @@ def _pack(prepared: Any) -> bytes:
 
 
 def encode(value: Any) -> bytes:
-    """Encode a Python value as the msgpack a Lua state decodes (docs/reference/semantics.md, "Payloads").
+    """Encode a Python value as the msgpack a Lua state decodes.
+
+    See docs/reference/semantics.md, "Payloads".
 
     Equal values always give equal bytes: map keys are written integers first (ascending), then
     strings in byte order, which is the order the Lua encoder uses.

@@ -1,4 +1,6 @@
-"""Go duration syntax: parsing and formatting (docs/reference/yaml-kinds.md, "Value types", docs/reference/lua-modules.md, "Conventions").
+"""Go duration syntax: parsing and formatting.
+
+See docs/reference/yaml-kinds.md, "Value types", docs/reference/lua-modules.md, "Conventions".
 
 YAML durations are strings in Go's ``time.ParseDuration`` syntax (``"150ms"``, ``"1h30m"``,
 ``"1.5s"``). Lua option tables additionally accept a bare number, meaning milliseconds. Durations
@@ -103,7 +105,8 @@ def parse_duration(text: str) -> float:
 
     Accepted units are ``ns``, ``us`` (or ``µs``), ``ms``, ``s``, ``m`` and ``h``; components may
     be fractional and are summed (``"1h30m"``, ``"1.5s"``, ``".5ms"``). ``"0"`` is the only
-    number allowed without a unit. Negative durations are refused, as docs/reference/yaml-kinds.md requires.
+    number allowed without a unit. Negative durations are refused, as docs/reference/yaml-kinds.md
+    requires.
 
     Args:
         text: the duration, for example ``"300ms"``.

@@ -56,7 +56,10 @@ _TEARDOWN_GRACE = 1.0
 
 
 def lua_checker() -> Callable[[LuaEntry], list[Problem]]:
-    """A function checking Lua entries for the registry loader (docs/reference/yaml-kinds.md, "Lua entries: process.lua, workflow.lua, function.lua")."""
+    """A function checking Lua entries for the registry loader.
+
+    See docs/reference/yaml-kinds.md, "Lua entries: process.lua, workflow.lua, function.lua".
+    """
     engine: LuaEngine | None = None
 
     def refuse(*_: Any) -> Any:
@@ -116,7 +119,10 @@ class _HostRun:
 
 
 def _outcome(result: ExitResult) -> RunOutcome:
-    """How a process exit counts for supervision (docs/reference/services.md, "Failure classification")."""
+    """How a process exit counts for supervision.
+
+    See docs/reference/services.md, "Failure classification".
+    """
     if result.error is None:
         return RunOutcome(restartable=False, error=None)
     error = f"{result.error.kind}: {result.error.message}"

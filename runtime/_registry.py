@@ -1,4 +1,6 @@
-"""The registry: YAML entries turned into validated, immutable records (docs/reference/yaml-kinds.md).
+"""The registry: YAML entries turned into validated, immutable records.
+
+See docs/reference/yaml-kinds.md.
 
 This module is the one entry point of the registry; the work is done in ``_registry_*.py``:
 ``_model`` (the records), ``_yaml`` (line-aware safe loading), ``_checks`` / ``_fields`` /

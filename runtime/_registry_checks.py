@@ -1,4 +1,6 @@
-"""Field checks for registry validation: one small function per value type (docs/reference/yaml-kinds.md, "Value types", "Errors").
+"""Field checks for registry validation: one small function per value type.
+
+See docs/reference/yaml-kinds.md, "Value types", "Errors".
 
 A *check* takes the :class:`Scope` of the entry being validated, a raw YAML value, the dotted
 path of the field and its line. It returns the converted value, :data:`INVALID` after reporting
@@ -90,7 +92,8 @@ class PendingRef:
         field: dotted path of the reference.
         target: the full ID referred to.
         kinds: the accepted kinds.
-        edge: whether the reference is a service dependency edge (docs/reference/yaml-kinds.md, "lifecycle").
+        edge: whether the reference is a service dependency edge (docs/reference/yaml-kinds.md,
+        "lifecycle").
         hints: target kind -> message used instead of the generic wrong-kind message.
     """
 
@@ -393,7 +396,10 @@ def number(*, minimum: float | None = None, maximum: float | None = None) -> Che
 
 
 def duration(*, positive: bool = False) -> Check:
-    """A Go duration string (docs/reference/yaml-kinds.md, "Value types"); converted to float seconds."""
+    """A Go duration string; converted to float seconds.
+
+    See docs/reference/yaml-kinds.md, "Value types".
+    """
 
     def check(scope: Scope, value: Any, path: str, line: int | None) -> Any:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -511,7 +517,9 @@ def block(
 
 
 def ref(*kinds: str, edge: bool = False, hints: Mapping[str, str] | None = None) -> Check:
-    """A reference to an entry of one of ``kinds`` (docs/reference/yaml-kinds.md, "Identifiers and references"); converted to the full ID.
+    """A reference to an entry of one of ``kinds``; converted to the full ID.
+
+    See docs/reference/yaml-kinds.md, "Identifiers and references".
 
     The target is checked once every entry is known (see ``_registry_graph.py``).
     """

@@ -107,7 +107,8 @@ _LIFECYCLE_FIELDS: Mapping[str, FieldSpec] = {
     "security": FieldSpec(ignored(mapping())),
 }
 
-#: The ``lifecycle`` block (docs/reference/yaml-kinds.md, "lifecycle"); converted to a :class:`Lifecycle`.
+#: The ``lifecycle`` block (docs/reference/yaml-kinds.md, "lifecycle"); converted to a
+#: :class:`Lifecycle`.
 lifecycle: Check = block(_LIFECYCLE_FIELDS, _finish_lifecycle)
 
 
@@ -133,7 +134,10 @@ def _read_source(scope: Scope, target: Path) -> LuaSource | str:
 
 
 def lua_source(scope: Scope, value: Any, path: str, line: int | None) -> Any:
-    """``source: file://<path>`` (docs/reference/yaml-kinds.md, "Lua entries: process.lua, workflow.lua, function.lua"); converted to a :class:`LuaSource`."""
+    """``source: file://<path>``; converted to a :class:`LuaSource`.
+
+    See docs/reference/yaml-kinds.md, "Lua entries: process.lua, workflow.lua, function.lua".
+    """
     if not isinstance(value, str):
         return expected(scope, 'a string such as "file://main.lua"', value, path, line)
     if not value:
@@ -167,7 +171,9 @@ def lua_source(scope: Scope, value: Any, path: str, line: int | None) -> Any:
 
 
 def modules(kind: str) -> Check:
-    """A ``modules`` list for a Lua entry of ``kind`` (docs/reference/yaml-kinds.md, "Modules"); converted to a tuple.
+    """A ``modules`` list for a Lua entry of ``kind``; converted to a tuple.
+
+    See docs/reference/yaml-kinds.md, "Modules".
 
     Always-available globals are dropped, duplicates removed.
     """
@@ -206,7 +212,10 @@ def modules(kind: str) -> Check:
 
 
 def _not_encodable(value: Any, depth: int) -> str | None:
-    """Why ``value`` cannot be a process argument (docs/reference/semantics.md, "Payloads"), or ``None``."""
+    """Why ``value`` cannot be a process argument, or ``None``.
+
+    See docs/reference/semantics.md, "Payloads".
+    """
     if depth > _MAX_DEPTH:
         return f"nested deeper than {_MAX_DEPTH} levels"
     if value is None or isinstance(value, (bool, str, bytes, float)):
@@ -284,7 +293,9 @@ _TEMPORAL_FIELDS: Mapping[str, Mapping[str, FieldSpec]] = {
 
 
 def lua_meta(kind: str) -> Check:
-    """``meta`` of a Lua entry: opaque except ``meta.temporal`` (docs/reference/yaml-kinds.md, "meta.temporal").
+    """``meta`` of a Lua entry: opaque except ``meta.temporal``.
+
+    See docs/reference/yaml-kinds.md, "meta.temporal".
 
     Returns a mapping of model attributes: ``meta`` plus the ``workflow_*`` / ``activity_*``
     settings found under ``meta.temporal``.

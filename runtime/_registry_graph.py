@@ -1,6 +1,7 @@
 """Whole-registry rules: references, dependency cycles, workflow type names, task queues.
 
-See docs/reference/yaml-kinds.md, "Identifiers and references", "lifecycle", "meta.temporal", "Errors" rules 6, 8 and 9, and docs/reference/temporal.md, "Clients and workers" (task queues).
+See docs/reference/yaml-kinds.md, "Identifiers and references", "lifecycle", "meta.temporal",
+"Errors" rules 6, 8 and 9, and docs/reference/temporal.md, "Clients and workers" (task queues).
 """
 
 from __future__ import annotations
@@ -142,7 +143,9 @@ def _shortest_cycle(start: str, members: set[str], edges: Mapping[str, Sequence[
 def check_cycles(
     refs: Sequence[PendingRef], known: Mapping[str, str], order: Sequence[str]
 ) -> list[Problem]:
-    """Finds dependency cycles through explicit and implicit service edges (docs/reference/yaml-kinds.md, "lifecycle").
+    """Finds dependency cycles through explicit and implicit service edges.
+
+    See docs/reference/yaml-kinds.md, "lifecycle".
 
     A ``process.supervisor`` child that is a supervisor is an edge too; a cycle made only of
     such edges is reported as a supervisor nesting cycle.
@@ -183,7 +186,9 @@ def check_cycles(
 
 
 def check_workflow_names(entries: Sequence[Entry]) -> list[Problem]:
-    """Finds two Lua entries that would register one workflow type name (docs/reference/yaml-kinds.md, "meta.temporal").
+    """Finds two Lua entries that would register one workflow type name.
+
+    See docs/reference/yaml-kinds.md, "meta.temporal".
 
     Every ``temporal.worker`` registers every ``workflow.lua`` and ``process.lua`` entry of
     the registry (host switching: any worker runs any entry spawned on it), under
@@ -234,7 +239,9 @@ def _clash(entry: Entry, other: Entry, field: str, message: str) -> Problem:
 
 
 def check_task_queues(entries: Sequence[Entry]) -> list[Problem]:
-    """Finds two workflow-running workers of one client on one task queue (docs/reference/temporal.md, "Clients and workers").
+    """Finds two workflow-running workers of one client on one task queue.
+
+    See docs/reference/temporal.md, "Clients and workers".
 
     Two such workers would take each other's workflow tasks, and a workflow started on
     one would run as a process of the other (with the other's PID). Workers of different

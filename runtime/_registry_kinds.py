@@ -1,4 +1,6 @@
-"""The kind table: for every supported kind, its fields and its model class (docs/reference/yaml-kinds.md, "Value types").
+"""The kind table: for every supported kind, its fields and its model class.
+
+See docs/reference/yaml-kinds.md, "Value types".
 
 Adding a kind means adding one :class:`KindSpec` to :data:`KINDS` (and, for a kind that takes a
 lifecycle, its name to ``SERVICE_KINDS``).

@@ -1,6 +1,7 @@
 """Loading a registry: discovery, file structure, overrides, entries, whole-registry rules.
 
-See docs/reference/yaml-kinds.md, "Files", "Identifiers and references", "Errors", "Node configuration (orrery.yaml)", and docs/reference/cli.md for ``--override``.
+See docs/reference/yaml-kinds.md, "Files", "Identifiers and references", "Errors", "Node
+configuration (orrery.yaml)", and docs/reference/cli.md for ``--override``.
 """
 
 from __future__ import annotations
@@ -138,7 +139,10 @@ def _discover(collector: Collector, roots: Sequence[Path]) -> list[tuple[Path, P
 
 
 def _parse_file(collector: Collector, root: Path, path: Path) -> list[_RawEntry]:
-    """Checks the structure of one definition file (docs/reference/yaml-kinds.md, "File structure") and returns its entries."""
+    """Checks the structure of one definition file and returns its entries.
+
+    See docs/reference/yaml-kinds.md, "File structure".
+    """
     scope = _file_scope(collector, root, path)
     ok, data = _read_yaml(scope, path)
     if not ok:
@@ -357,7 +361,10 @@ _CONFIG_FIELDS = {
 
 
 def _node_config(collector: Collector, roots: Sequence[Path]) -> NodeConfig:
-    """Reads ``orrery.yaml`` from the first root (docs/reference/yaml-kinds.md, "Node configuration (orrery.yaml)")."""
+    """Reads ``orrery.yaml`` from the first root").
+
+    See docs/reference/yaml-kinds.md, "Node configuration (orrery.yaml.
+    """
     first = roots[0] if roots else None
     values: dict[str, Any] = {}
     for root in roots:

@@ -1,4 +1,6 @@
-"""The registry's immutable records: entries, lifecycle settings, node config (docs/reference/yaml-kinds.md).
+"""The registry's immutable records: entries, lifecycle settings, node config.
+
+See docs/reference/yaml-kinds.md.
 
 Every YAML entry becomes one frozen attrs record. Durations are float seconds, references are
 resolved full entry IDs (``namespace:name``), lists are tuples and mappings are read-only views.
@@ -43,10 +45,12 @@ __all__ = [
     "join_kinds",
 ]
 
-#: Kinds whose entries are Lua code (docs/reference/yaml-kinds.md, "Lua entries: process.lua, workflow.lua, function.lua").
+#: Kinds whose entries are Lua code (docs/reference/yaml-kinds.md, "Lua entries: process.lua,
+#: workflow.lua, function.lua").
 LUA_KINDS: tuple[str, ...] = ("process.lua", "workflow.lua", "function.lua")
 
-#: Kinds that take a ``lifecycle`` block and are run by the supervisor (docs/reference/yaml-kinds.md, "lifecycle").
+#: Kinds that take a ``lifecycle`` block and are run by the supervisor
+#: (docs/reference/yaml-kinds.md, "lifecycle").
 SERVICE_KINDS: tuple[str, ...] = (
     "process.host",
     "process.service",
@@ -61,7 +65,8 @@ CHILD_SHUTDOWN = 5.0
 _ALL_LUA = frozenset(LUA_KINDS)
 _NOT_WORKFLOW = frozenset({"process.lua", "function.lua"})
 
-#: The module table of docs/reference/yaml-kinds.md, "Modules": module name -> entry kinds that may list it.
+#: The module table of docs/reference/yaml-kinds.md, "Modules": module name -> entry kinds that may
+#: list it.
 MODULES: Mapping[str, frozenset[str]] = MappingProxyType(
     {
         "funcs": _ALL_LUA,
@@ -87,7 +92,8 @@ IMPLEMENTED_MODULES: frozenset[str] = frozenset(
     {"funcs", "time", "uuid", "crypto", "ctx", "json", "workflow", "logger"}
 )
 
-#: Globals that need no listing (docs/reference/yaml-kinds.md, "Modules"); listing them is allowed and has no effect, so
+#: Globals that need no listing (docs/reference/yaml-kinds.md, "Modules"); listing them is allowed
+#: and has no effect, so
 #: the loader drops them from :attr:`LuaEntry.modules`.
 ALWAYS_AVAILABLE: frozenset[str] = frozenset(
     {
@@ -139,7 +145,9 @@ class LuaSource:
 
 @attrs.frozen
 class RestartSpec:
-    """``lifecycle.restart``: the backoff policy of a service (docs/reference/yaml-kinds.md, "lifecycle").
+    """``lifecycle.restart``: the backoff policy of a service.
+
+    See docs/reference/yaml-kinds.md, "lifecycle".
 
     Attributes:
         initial_delay: seconds before the first restart of a failure series.
@@ -269,7 +277,9 @@ class MailboxSpec:
 
 @attrs.frozen(unsafe_hash=False)
 class LuaEntry(Entry):
-    """A ``process.lua``, ``workflow.lua`` or ``function.lua`` entry (docs/reference/yaml-kinds.md, "Lua entries: process.lua, workflow.lua, function.lua").
+    """A ``process.lua``, ``workflow.lua`` or ``function.lua`` entry.
+
+    See docs/reference/yaml-kinds.md, "Lua entries: process.lua, workflow.lua, function.lua".
 
     Attributes:
         source: the Lua file.
@@ -311,7 +321,9 @@ class HostEntry(Entry):
 
 @attrs.frozen(unsafe_hash=False)
 class ServiceEntry(Entry):
-    """A ``process.service`` entry: keeps one process running on a host (docs/reference/yaml-kinds.md, "process.service").
+    """A ``process.service`` entry: keeps one process running on a host.
+
+    See docs/reference/yaml-kinds.md, "process.service".
 
     Attributes:
         process: full ID of the ``process.lua`` entry to run.
@@ -384,7 +396,9 @@ class SupervisorEntry(Entry):
 
 @attrs.frozen
 class DevServerSpec:
-    """``dev_server`` of a ``temporal.client``: the embedded development server (docs/reference/yaml-kinds.md, "temporal.client").
+    """``dev_server`` of a ``temporal.client``: the embedded development server.
+
+    See docs/reference/yaml-kinds.md, "temporal.client".
 
     Attributes:
         enabled: whether the embedded server is used (always ``True`` on a loaded entry).
@@ -414,7 +428,9 @@ class DevServerSpec:
 
 @attrs.frozen
 class ClientAuthSpec:
-    """``auth`` of a ``temporal.client``: where the credentials come from (docs/reference/yaml-kinds.md, "temporal.client").
+    """``auth`` of a ``temporal.client``: where the credentials come from.
+
+    See docs/reference/yaml-kinds.md, "temporal.client".
 
     Only the sources are kept; files and environment variables are read when the
     client connects, so a rotated key is picked up by the next (re)start.
@@ -460,7 +476,9 @@ class ClientTLSSpec:
 
 @attrs.frozen(unsafe_hash=False)
 class TemporalClientEntry(Entry):
-    """A ``temporal.client`` entry: a connection to a Temporal server (docs/reference/yaml-kinds.md, "temporal.client").
+    """A ``temporal.client`` entry: a connection to a Temporal server.
+
+    See docs/reference/yaml-kinds.md, "temporal.client".
 
     Attributes:
         address: ``host:port`` of the frontend; ``None`` when the embedded server is used.
@@ -490,12 +508,15 @@ class TemporalClientEntry(Entry):
 
 @attrs.frozen(unsafe_hash=False)
 class TemporalWorkerEntry(Entry):
-    """A ``temporal.worker`` entry: a durable host polling one task queue (docs/reference/yaml-kinds.md, "temporal.worker").
+    """A ``temporal.worker`` entry: a durable host polling one task queue.
+
+    See docs/reference/yaml-kinds.md, "temporal.worker".
 
     Attributes:
         client: full ID of the ``temporal.client`` to use.
         task_queue: the task queue name.
-        worker_options: the ``worker_options`` given in YAML (docs/reference/yaml-kinds.md, "temporal.worker"), validated;
+        worker_options: the ``worker_options`` given in YAML (docs/reference/yaml-kinds.md,
+        "temporal.worker"), validated;
             durations are float seconds; absent keys are absent.
         lifecycle: service settings of the worker.
     """
@@ -516,7 +537,9 @@ ServiceModel = (
 
 @attrs.frozen
 class NodeConfig:
-    """The node configuration from ``orrery.yaml`` (docs/reference/yaml-kinds.md, "Node configuration (orrery.yaml)").
+    """The node configuration from ``orrery.yaml``").
+
+    See docs/reference/yaml-kinds.md, "Node configuration (orrery.yaml.
 
     Attributes:
         node_name: node component of native PIDs (``$ORRERY_NODE`` or ``"local"`` by default).

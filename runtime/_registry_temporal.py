@@ -1,6 +1,7 @@
 """Field tables of ``temporal.client`` and ``temporal.worker``.
 
-See docs/reference/yaml-kinds.md, "temporal.client", "temporal.worker" and docs/reference/temporal.md, "Clients and workers".
+See docs/reference/yaml-kinds.md, "temporal.client", "temporal.worker" and
+docs/reference/temporal.md, "Clients and workers".
 """
 
 from __future__ import annotations
@@ -67,7 +68,10 @@ _AUTH_FIELDS: Mapping[str, FieldSpec] = {
 
 
 def _auth(scope: Scope, value: Any, path: str, line: int | None) -> Any:
-    """``auth``: the credential sources, with the exactly-one rules of docs/reference/yaml-kinds.md, "temporal.client"."""
+    """``auth``: the credential sources, with their exactly-one rules.
+
+    See docs/reference/yaml-kinds.md, "temporal.client".
+    """
     if not isinstance(value, dict):
         return expected(scope, "a mapping", value, path, line)
     before = scope.count

@@ -1,4 +1,6 @@
-"""Safe YAML loading that remembers line numbers and reports duplicate keys (docs/reference/yaml-kinds.md, "Files").
+"""Safe YAML loading that remembers line numbers and reports duplicate keys.
+
+See docs/reference/yaml-kinds.md, "Files".
 
 Mappings load as :class:`YamlMap` and sequences as :class:`YamlSeq`: ordinary ``dict`` and
 ``list`` objects that also carry the 1-based line of the node and of each key or item, so

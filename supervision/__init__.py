@@ -1,4 +1,6 @@
-"""The node supervisor: services, restart policy, start and stop ordering (docs/reference/services.md).
+"""The node supervisor: services, restart policy, start and stop ordering.
+
+See docs/reference/services.md.
 
 The node turns every registry entry with a ``lifecycle`` block into a :class:`ServiceSpec` whose
 ``factory`` makes one :class:`ServiceRun` per start attempt, and hands the specs to a

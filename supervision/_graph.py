@@ -1,4 +1,6 @@
-"""The dependency graph of services: validation, start order and closures (docs/reference/services.md, "Start order and boot").
+"""The dependency graph of services: validation, start order and closures.
+
+See docs/reference/services.md, "Start order and boot".
 
 The registry loader rejects bad graphs with file and field positions; the checks here repeat
 the essentials so that a supervisor built by hand (tests, embedding code) cannot loop forever

@@ -180,7 +180,8 @@ class ProcessStarter(Protocol):
         """Start a process and return its PID; raise an exception if it cannot start.
 
         ``on_exit`` is called exactly once, with how the process ended, classified as for a
-        ``process.service`` (docs/reference/services.md, "Failure classification"). It may be called from inside :meth:`cancel`
+        ``process.service`` (docs/reference/services.md, "Failure classification"). It may be
+        called from inside :meth:`cancel`
         or :meth:`terminate`, but not from inside :meth:`spawn` (the PID is not known yet).
         """
         ...

@@ -1,4 +1,6 @@
-"""The restart policy of a service and the pure restart algorithm of docs/reference/services.md, "Restart algorithm".
+"""The restart policy of a service and the pure restart algorithm.
+
+See docs/reference/services.md, "Restart algorithm".
 
 Nothing in this module touches trio: the supervisor asks :func:`decide_restart` what to do after
 each failure, and the answer depends only on its arguments. That keeps the schedule testable
@@ -43,7 +45,9 @@ def _check_attempts(_inst: object, _attribute: attrs.Attribute[int], value: int)
 
 @attrs.frozen
 class RestartPolicy:
-    """How a service is restarted after it fails (``lifecycle.restart``, docs/reference/yaml-kinds.md, "lifecycle").
+    """How a service is restarted after it fails (``lifecycle.restart``).
+
+    See docs/reference/yaml-kinds.md, "lifecycle".
 
     Durations are in seconds. The defaults are the registry's defaults.
 
@@ -141,7 +145,9 @@ def decide_restart(
     stable_threshold: float,
     rng: random.Random,
 ) -> RestartDecision:
-    """Apply the restart algorithm of docs/reference/services.md, "Restart algorithm" to one failure.
+    """Apply the restart algorithm to one failure.
+
+    See docs/reference/services.md, "Restart algorithm".
 
     The caller has already checked that the service is still meant to run (a failure while
     stopping is not a failure) and that the outcome is restartable.

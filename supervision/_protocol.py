@@ -60,7 +60,8 @@ class RunOutcome:
 
     Attributes:
         restartable: ``False`` for a normal return or an error with ``retryable == false``
-            (docs/reference/services.md, "Failure classification"); ``True`` for every other failure. For kinds other than
+            (docs/reference/services.md, "Failure classification"); ``True`` for every other
+            failure. For kinds other than
             ``process.service`` the node always passes ``True`` for a failure.
         error: the rendered last error (``"Internal: boom"``); ``None`` for a normal exit.
 

@@ -149,7 +149,9 @@ class Service:
 
 @attrs.define(eq=False)
 class BootProgress:
-    """Progress of one boot towards the condition of docs/reference/services.md, "Start order and boot".
+    """Progress of one boot towards its completion condition.
+
+    See docs/reference/services.md, "Start order and boot".
 
     Attributes:
         start_set: the IDs of the start set.

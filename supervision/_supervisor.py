@@ -1,4 +1,6 @@
-"""The node supervisor: boot, restart and stop of services (docs/reference/services.md, "States", "Escalation", "Observability").
+"""The node supervisor: boot, restart and stop of services.
+
+See docs/reference/services.md, "States", "Escalation", "Observability".
 
 How the work is divided, so that the supervisor never blocks in a sleep (STYLE.md §5):
 
@@ -57,7 +59,8 @@ _S = ServiceState
 class ServiceSupervisor:
     """The level-0 supervisor of a node: a flat, dependency-ordered set of services.
 
-    Every service gets one_for_one semantics with its own restart policy (docs/reference/services.md, "Escalation").
+    Every service gets one_for_one semantics with its own restart policy
+    (docs/reference/services.md, "Escalation").
     The supervisor runs its tasks in the nursery given to :meth:`boot`; call :meth:`shutdown`
     before that nursery closes, or it will wait for services that are still running.
 
@@ -125,7 +128,9 @@ class ServiceSupervisor:
     # ------------------------------------------------------------------ public API
 
     async def boot(self, nursery: trio.Nursery, *, shutdown_timeout: float | None = None) -> None:
-        """Start the start set and return when boot completes (docs/reference/services.md, "Start order and boot").
+        """Start the start set and return when boot completes.
+
+        See docs/reference/services.md, "Start order and boot".
 
         The start set is every ``auto_start`` service plus, transitively, its dependencies.
         Boot completes when each service of the start set has reached ``running`` at least once
@@ -202,7 +207,8 @@ class ServiceSupervisor:
         """Stop one service gracefully and return when it is stopped.
 
         Only that service is stopped: its dependents keep running (they are not stopped first
-        and not stopped with it), in line with docs/reference/services.md, "Escalation" (no automatic cascade). A
+        and not stopped with it), in line with docs/reference/services.md, "Escalation" (no
+        automatic cascade). A
         pending restart is cancelled (``failed -> stopping -> stopped``). A service that was
         only waiting for its dependencies keeps its state. A service that is not meant to run
         is left alone.
@@ -266,7 +272,8 @@ class ServiceSupervisor:
         ``running``, ``starting`` and ``failed`` services are stopped in reverse dependency
         order: a service is stopped once none of its dependents is still active; independent
         services are stopped concurrently, their stops initiated in reverse lexicographic order
-        of ID (docs/reference/services.md, "Stopping"). Pending restarts are cancelled, and services only waiting
+        of ID (docs/reference/services.md, "Stopping"). Pending restarts are cancelled, and
+        services only waiting
         for their dependencies are dropped without a state change. When ``timeout`` expires,
         the stops still in progress are cancelled and those services are marked ``stopped``
         (logged as a warning). Calling it again waits for the first call (at most ``timeout``).

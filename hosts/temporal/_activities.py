@@ -121,7 +121,10 @@ async def _heartbeat() -> None:
 
 
 async def _deliver(native: NativeRuntime, request: dict[str, Any]) -> dict[str, Any]:
-    """A workflow's operation on a native process (docs/reference/temporal.md, "Messages to native processes")."""
+    """A workflow's operation on a native process.
+
+    See docs/reference/temporal.md, "Messages to native processes".
+    """
     try:
         op = request.get("op")
         target: Any = request.get("target")  # as ops.lua sent it; the native side checks it

@@ -27,7 +27,8 @@ def connect_options(entry: TemporalClientEntry) -> dict[str, Any]:
     """The ``Client.connect`` keyword arguments for an entry's auth, tls and keep-alive.
 
     TLS is on when ``tls.enabled`` says so, and otherwise exactly when ``auth`` is
-    set (docs/reference/yaml-kinds.md, "temporal.client"). An empty result means the SDK's plain defaults.
+    set (docs/reference/yaml-kinds.md, "temporal.client"). An empty result means the SDK's plain
+    defaults.
 
     Raises:
         Unavailable: a credential file or environment variable cannot be read.

@@ -1,4 +1,6 @@
-"""Payloads and errors between orrery and Temporal (docs/reference/temporal.md, "Payloads and headers", "Error mapping").
+"""Payloads and errors between orrery and Temporal.
+
+See docs/reference/temporal.md, "Payloads and headers", "Error mapping".
 
 Every orrery value travels as one Temporal payload with metadata
 ``encoding: binary/msgpack`` whose data is exactly the bytes the Lua codec
@@ -154,7 +156,10 @@ def application_error(error: ErrorValue) -> temporalio.exceptions.ApplicationErr
 
 
 def error_from_failure(exc: BaseException) -> ErrorValue:
-    """Maps an SDK exception to the orrery error a Lua caller sees (docs/reference/temporal.md, "Error mapping")."""
+    """Maps an SDK exception to the orrery error a Lua caller sees.
+
+    See docs/reference/temporal.md, "Error mapping".
+    """
     wrapper: dict[str, Any] = {}
     if isinstance(exc, temporalio.exceptions.ActivityError):
         wrapper = {

@@ -1,4 +1,7 @@
-"""Workflow start options (docs/reference/yaml-kinds.md, "Workflow start options") and retry policies ("Retry policy")."""
+"""Workflow start options and retry policies ("Retry policy").
+
+See docs/reference/yaml-kinds.md, "Workflow start options".
+"""
 
 from __future__ import annotations
 
@@ -112,7 +115,10 @@ def retry_policy(value: Any) -> temporalio.common.RetryPolicy:
 
 
 def search_attributes(value: Any) -> temporalio.common.TypedSearchAttributes:
-    """Typed search attributes inferred from Lua values (docs/reference/yaml-kinds.md, "Workflow start options")."""
+    """Typed search attributes inferred from Lua values.
+
+    See docs/reference/yaml-kinds.md, "Workflow start options".
+    """
     if not isinstance(value, dict):
         raise InvalidError("search_attributes must be a table")
     pairs = []

@@ -1,7 +1,8 @@
 """Operations of native processes (and the Python API) on workflow PIDs.
 
 Implements :class:`orrery.hosts.RemoteRouter` for the native host: starting
-workflows (with the ID conflict rules and startup messages of docs/reference/temporal.md, "Starting workflows"),
+workflows (with the ID conflict rules and startup messages of docs/reference/temporal.md, "Starting
+workflows"),
 signals, terminate, cancel (with deadlines enforced by this node), and the
 watchers behind monitors and links on workflows (§15). Every Temporal call runs
 on the asyncio thread; results come back to the trio side.

@@ -282,7 +282,8 @@ def _seconds(value: float) -> timedelta:
     return timedelta(seconds=value)
 
 
-# worker_options key -> SDK Worker parameter (docs/reference/yaml-kinds.md, "temporal.worker"); sizes and flags
+# worker_options key -> SDK Worker parameter (docs/reference/yaml-kinds.md, "temporal.worker");
+# sizes and flags
 _WORKER_PARAMS = {
     "identity": "identity",
     "max_concurrent_activity_execution_size": "max_concurrent_activities",

@@ -1,4 +1,5 @@
--- orrery payload codec (docs/reference/semantics.md, "Payloads"): msgpack encoding and the in-state deep copy.
+-- orrery payload codec (docs/reference/semantics.md, "Payloads"): msgpack encoding and the
+-- in-state deep copy.
 --
 -- Trusted code: it runs with the real standard library and is never visible to user code. The
 -- chunk returns a constructor; the kernel calls it with its hooks:

@@ -502,7 +502,8 @@ K.set_env_factory(function(proc, def)
   return env
 end)
 
--- An environment for loading-time checks of an entry (docs/reference/yaml-kinds.md, "Lua entries: process.lua, workflow.lua, function.lua").
+-- An environment for loading-time checks of an entry (docs/reference/yaml-kinds.md, "Lua entries:
+-- process.lua, workflow.lua, function.lua").
 function K.scratch_env(def)
   return setmetatable({require = make_require(def), _G = nil}, ENV_MT)
 end

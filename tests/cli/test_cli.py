@@ -1,4 +1,6 @@
-"""The command line: check, call and run --exec (docs/reference/cli.md; docs/reference/yaml-kinds.md, "Errors").
+"""The command line: check, call and run --exec.
+
+See docs/reference/cli.md; docs/reference/yaml-kinds.md, "Errors".
 
 Every test runs ``python -m orrery`` in a subprocess and checks the exact
 contract of docs/reference/cli.md: what goes to stdout (one JSON line, or nothing), that logs

@@ -1,4 +1,8 @@
-"""Cancel versus terminate (docs/reference/semantics.md, "Cancel and terminate"; docs/reference/lua-modules.md, "Stopping", "Monitors and links")."""
+"""Cancel versus terminate.
+
+See docs/reference/semantics.md, "Cancel and terminate"; docs/reference/lua-modules.md, "Stopping",
+"Monitors and links".
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ from ._support import NATIVE, run_case, run_on_host
 TERMINATED = {"kind": "Canceled", "message": "terminated"}
 DEADLINE = {"kind": "Canceled", "message": "cancel deadline exceeded"}
 
-#: How a terminated process ends on each host (docs/reference/semantics.md, "Outcomes"; docs/reference/temporal.md, "Error mapping").
+#: How a terminated process ends on each host (docs/reference/semantics.md, "Outcomes";
+#: docs/reference/temporal.md, "Error mapping").
 TERMINATED_ON = {
     "native": TERMINATED,
     "temporal": {"kind": "Canceled", "message": "workflow terminated", "retryable": False},
@@ -26,7 +31,8 @@ async def test_terminate_stops_another_process_with_canceled_terminated(host: st
 async def test_terminating_yourself_ends_the_process_at_once() -> None:
     """A process that terminates itself runs no more code: its later send never happens.
 
-    Native only: inside a workflow, terminate is a cancel request (docs/reference/lua-modules.md, "Stopping").
+    Native only: inside a workflow, terminate is a cancel request (docs/reference/lua-modules.md,
+    "Stopping").
     """
     assert await run_case("cancel", "terminate_self", NATIVE) == {
         "error": TERMINATED,

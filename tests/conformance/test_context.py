@@ -1,4 +1,7 @@
-"""Context: with_context, inheritance and ctx.get/ctx.all (docs/reference/semantics.md, "Context"; docs/reference/lua-modules.md, "ctx")."""
+"""Context: with_context, inheritance and ctx.get/ctx.all.
+
+See docs/reference/semantics.md, "Context"; docs/reference/lua-modules.md, "ctx".
+"""
 
 from __future__ import annotations
 

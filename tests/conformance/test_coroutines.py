@@ -1,4 +1,7 @@
-"""Coroutines inside a process (docs/reference/lua-modules.md, "Coroutines"; docs/reference/semantics.md, "Outcomes")."""
+"""Coroutines inside a process.
+
+See docs/reference/lua-modules.md, "Coroutines"; docs/reference/semantics.md, "Outcomes".
+"""
 
 from __future__ import annotations
 

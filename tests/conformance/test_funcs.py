@@ -1,4 +1,7 @@
-"""funcs.call and function frames (docs/reference/lua-modules.md, "funcs"; docs/reference/semantics.md, "Function frames")."""
+"""funcs.call and function frames.
+
+See docs/reference/lua-modules.md, "funcs"; docs/reference/semantics.md, "Function frames".
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Exits, monitors and links (docs/reference/semantics.md, "Process exit", "Monitors"; docs/reference/lua-modules.md, "Monitors and links").
+"""Exits, monitors and links.
+
+See docs/reference/semantics.md, "Process exit", "Monitors"; docs/reference/lua-modules.md,
+"Monitors and links".
 
 Monitoring a process works on every host; links and the NotFound answers for
 dead processes are native behaviour (a workflow target is observed one-way).

@@ -1,4 +1,8 @@
-"""Messages, topics, inbox and listen (docs/reference/lua-modules.md, "process", "Receiving"; docs/reference/semantics.md, "Messages and ordering")."""
+"""Messages, topics, inbox and listen.
+
+See docs/reference/lua-modules.md, "process", "Receiving"; docs/reference/semantics.md, "Messages
+and ordering".
+"""
 
 from __future__ import annotations
 

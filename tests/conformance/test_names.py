@@ -1,4 +1,7 @@
-"""The local name registry and named spawns (docs/reference/semantics.md, "Names"; docs/reference/lua-modules.md, "Spawner builders", "Name registry").
+"""The local name registry and named spawns.
+
+See docs/reference/semantics.md, "Names"; docs/reference/lua-modules.md, "Spawner builders", "Name
+registry".
 
 Names live in the node's registry of native processes, so these cases are
 native only (a workflow's name is its workflow ID).

@@ -1,4 +1,6 @@
-"""Payload copying (docs/reference/semantics.md, "Payloads"; docs/reference/lua-modules.md, "Conventions").
+"""Payload copying.
+
+See docs/reference/semantics.md, "Payloads"; docs/reference/lua-modules.md, "Conventions".
 
 The Lua side builds one sample of every value class, sends it across a
 boundary and lists the expectations the received copy does not meet; an empty

@@ -1,4 +1,6 @@
-"""Code that never waits is stopped without harming its neighbours (docs/reference/semantics.md, "Execution").
+"""Code that never waits is stopped without harming its neighbours.
+
+See docs/reference/semantics.md, "Execution".
 
 The instruction budget is a native-host safeguard, so these cases are native only.
 """

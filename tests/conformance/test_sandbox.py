@@ -1,4 +1,7 @@
-"""Sandbox and isolation (docs/reference/lua-modules.md, "Conventions", "Globals and the sandbox"; docs/reference/yaml-kinds.md, "Modules").
+"""Sandbox and isolation.
+
+See docs/reference/lua-modules.md, "Conventions", "Globals and the sandbox";
+docs/reference/yaml-kinds.md, "Modules".
 
 Every attempt below must be refused; the tests assert what a program observes.
 """

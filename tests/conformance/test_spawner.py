@@ -1,4 +1,7 @@
-"""Spawner builders: with_options, with_context, with_message (docs/reference/lua-modules.md, "Spawner builders")."""
+"""Spawner builders: with_options, with_context, with_message.
+
+See docs/reference/lua-modules.md, "Spawner builders".
+"""
 
 from __future__ import annotations
 

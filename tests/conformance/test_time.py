@@ -1,4 +1,6 @@
-"""The time module: sleep, after, durations, Time and Duration (docs/reference/lua-modules.md, "time").
+"""The time module: sleep, after, durations, Time and Duration.
+
+See docs/reference/lua-modules.md, "time".
 
 Cases that wait run under virtual time (autojump), so elapsed times are exact.
 """

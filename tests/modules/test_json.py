@@ -1,6 +1,7 @@
 """Unit tests of modules/json.lua against a tiny fake kernel written in Lua.
 
-Expected texts come from the rules of docs/reference/lua-modules.md, "json" and, for round trips, from Python's own
+Expected texts come from the rules of docs/reference/lua-modules.md, "json" and, for round trips,
+from Python's own
 ``json`` module, not from the module under test.
 """
 

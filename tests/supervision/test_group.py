@@ -318,7 +318,10 @@ class TestRestartTypes:
     async def test_transient_child_is_restarted_only_after_a_failure(
         self, outcome: RunOutcome, restarted: bool
     ) -> None:
-        """transient: a normal exit and a non-retryable error are final (docs/reference/services.md, "Failure classification")."""
+        """transient: a normal exit and a non-retryable error are final.
+
+        See docs/reference/services.md, "Failure classification".
+        """
         async with trio.open_nursery() as nursery:
             spec = group(child("a", "transient"), child("keep"))
             starter, driver = await started(nursery, spec, {"a": [Life(1, outcome), UP]})

@@ -1,4 +1,7 @@
-"""Unit tests of the restart policy and the pure restart algorithm (docs/reference/services.md, "Restart algorithm")."""
+"""Unit tests of the restart policy and the pure restart algorithm.
+
+See docs/reference/services.md, "Restart algorithm".
+"""
 
 from __future__ import annotations
 

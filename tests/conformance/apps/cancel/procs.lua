@@ -1,4 +1,5 @@
--- Processes under test for cancel and terminate (docs/reference/semantics.md, "Cancel and terminate"; docs/reference/lua-modules.md, "Stopping").
+-- Processes under test for cancel and terminate (docs/reference/semantics.md, "Cancel and
+-- terminate"; docs/reference/lua-modules.md, "Stopping").
 local M = {}
 
 function M.waiter()

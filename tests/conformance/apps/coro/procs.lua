@@ -1,4 +1,5 @@
--- Processes under test for coroutines and channels (docs/reference/lua-modules.md, "channel", "Coroutines").
+-- Processes under test for coroutines and channels (docs/reference/lua-modules.md, "channel",
+-- "Coroutines").
 local time = require("time")
 local funcs = require("funcs")
 local M = {}

@@ -1,4 +1,5 @@
--- Processes under test for context (docs/reference/semantics.md, "Context"; docs/reference/lua-modules.md, "ctx").
+-- Processes under test for context (docs/reference/semantics.md, "Context";
+-- docs/reference/lua-modules.md, "ctx").
 local ctx = require("ctx")
 local M = {}
 

@@ -1,4 +1,5 @@
--- Processes driven from Python through the embedding API (docs/reference/cli.md, "Embedding from Python").
+-- Processes driven from Python through the embedding API (docs/reference/cli.md, "Embedding from
+-- Python").
 local M = {}
 
 -- greets a Python mailbox, then waits for a reply

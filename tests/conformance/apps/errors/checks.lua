@@ -1,4 +1,5 @@
--- The errors module (docs/reference/lua-modules.md, "errors"), run inside a process on the host under test.
+-- The errors module (docs/reference/lua-modules.md, "errors"), run inside a process on the host
+-- under test.
 local function fields(e)
   return {kind = e:kind(), message = e:message(), retryable = e:retryable(),
           details = e:details(), text = tostring(e)}

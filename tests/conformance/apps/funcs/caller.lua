@@ -1,4 +1,5 @@
--- Processes that call functions or exec children (docs/reference/lua-modules.md, "Spawning", "funcs"; docs/reference/semantics.md, "Function frames").
+-- Processes that call functions or exec children (docs/reference/lua-modules.md, "Spawning",
+-- "funcs"; docs/reference/semantics.md, "Function frames").
 local funcs = require("funcs")
 local M = {}
 

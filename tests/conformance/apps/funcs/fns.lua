@@ -1,4 +1,5 @@
--- Function entries under test (docs/reference/lua-modules.md, "funcs"; docs/reference/semantics.md, "Function frames").
+-- Function entries under test (docs/reference/lua-modules.md, "funcs";
+-- docs/reference/semantics.md, "Function frames").
 local M = {}
 
 function M.add(a, b) return a + b end

@@ -1,4 +1,5 @@
--- Processes under test for exits, links and monitors (docs/reference/semantics.md, "Process exit", "Monitors").
+-- Processes under test for exits, links and monitors (docs/reference/semantics.md, "Process exit",
+-- "Monitors").
 local M = {}
 
 function M.waiter()

@@ -1,4 +1,5 @@
--- Processes under test for messaging (docs/reference/lua-modules.md, "process", "Receiving"; docs/reference/semantics.md, "Messages and ordering").
+-- Processes under test for messaging (docs/reference/lua-modules.md, "process", "Receiving";
+-- docs/reference/semantics.md, "Messages and ordering").
 local M = {}
 
 -- listen() data form: one value, zero values, several values

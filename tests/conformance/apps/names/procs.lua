@@ -1,4 +1,5 @@
--- Processes under test for the name registry (docs/reference/semantics.md, "Names"; docs/reference/lua-modules.md, "Spawner builders", "Name registry").
+-- Processes under test for the name registry (docs/reference/semantics.md, "Names";
+-- docs/reference/lua-modules.md, "Spawner builders", "Name registry").
 local M = {}
 
 -- registers `name`, says so, and ends when told to

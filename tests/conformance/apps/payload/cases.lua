@@ -1,4 +1,5 @@
--- Payload scenarios: every value class of docs/reference/semantics.md, "Payloads" through every boundary.
+-- Payload scenarios: every value class of docs/reference/semantics.md, "Payloads" through every
+-- boundary.
 local time = require("time")
 local funcs = require("funcs")
 

@@ -1,4 +1,5 @@
--- Processes under test for the sandbox (docs/reference/lua-modules.md, "Conventions", "Globals and the sandbox").
+-- Processes under test for the sandbox (docs/reference/lua-modules.md, "Conventions", "Globals and
+-- the sandbox").
 local M = {}
 
 -- the names from the list that are not nil

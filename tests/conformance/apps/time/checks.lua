@@ -1,4 +1,5 @@
--- The time module (docs/reference/lua-modules.md, "time"), run inside a process on the host under test.
+-- The time module (docs/reference/lua-modules.md, "time"), run inside a process on the host under
+-- test.
 local time = require("time")
 
 local function since(t0) return time.now():sub(t0):milliseconds() end
