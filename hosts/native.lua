@@ -724,8 +724,12 @@ function H.workflow_exec() return nil, Invalid("workflow.exec is only available 
 
 local function fail(err)
   local kind, message, retryable, details = K.error_fields(err)
-  local ok, encoded = pcall(codec.encode, details)
-  return false, kind, message, retryable, details ~= nil and ok and encoded or nil
+  local encoded
+  if details ~= nil then
+    local ok, bytes = pcall(codec.encode, details)
+    if ok then encoded = bytes end
+  end
+  return false, kind, message, retryable, encoded
 end
 
 local function decode_args(bytes)

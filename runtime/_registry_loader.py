@@ -361,9 +361,9 @@ _CONFIG_FIELDS = {
 
 
 def _node_config(collector: Collector, roots: Sequence[Path]) -> NodeConfig:
-    """Reads ``orrery.yaml`` from the first root").
+    """Reads ``orrery.yaml`` from the first root.
 
-    See docs/reference/yaml-kinds.md, "Node configuration (orrery.yaml.
+    See docs/reference/yaml-kinds.md, "Node configuration (orrery.yaml)".
     """
     first = roots[0] if roots else None
     values: dict[str, Any] = {}

@@ -95,7 +95,7 @@ def encode_values(values: list[Any]) -> bytes:
 
 
 def values_from_payloads(payloads: list[Payload]) -> bytes:
-    """An encoded array from a list of payloads (workflow or signal arguments)."""
+    """An encoded array from a list of payloads (workflow and activity arguments)."""
     parts = [to_msgpack(p) for p in payloads]
     return _array(parts)
 

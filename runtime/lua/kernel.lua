@@ -249,11 +249,10 @@ local function budget_hook()
   end
   if cur and cur.killed then error(KILL, 0) end
 end
-function K.reset_budget()
+function K.reset_budget()   -- the step machine below does the same inline (hot path)
   budget = BUDGET_TICKS
   step_started = false
 end
-local reset_budget = K.reset_budget
 
 -- Charges n instructions of work done outside the VM (a C pattern match) to
 -- the running step's budget. Outside a step or a loading check it does nothing.
@@ -1207,6 +1206,11 @@ end
 -- while processing another exit (link cascades) are queued, so cascades never
 -- recurse.
 local exiting = false
+local function queue_exit(proc, result)
+  proc.exit_decided = true
+  eqt = eqt + 1
+  exitq[eqt] = {proc, result}
+end
 local function drain_exits()
   exiting = true
   while eqh <= eqt do
@@ -1219,11 +1223,8 @@ local function drain_exits()
 end
 function K.exit(proc, result)
   if proc.status == "dead" or proc.exit_decided then return end
-  proc.exit_decided = true
-  eqt = eqt + 1
-  exitq[eqt] = {proc, result}
-  if exiting then return end
-  drain_exits()
+  queue_exit(proc, result)
+  if not exiting then drain_exits() end
 end
 
 -- Called when kernel work outside any process coroutine raised (the state ran out of memory
@@ -1236,9 +1237,7 @@ local function recover(proc, e)
   if proc and proc.status ~= "dead" and not proc.exit_decided then
     local err = memory and K.memory_error(proc.entry)
       or new_error("Internal", proc.entry .. ": " .. (type(e) == "string" and e or "kernel failure"))
-    proc.exit_decided = true
-    eqt = eqt + 1
-    exitq[eqt] = {proc, {error = err}}
+    queue_exit(proc, {error = err})
   elseif memory then
     reserve = nil
   end
@@ -1281,10 +1280,7 @@ local function outcome(proc, v, e)
     if type(e) == "string" then return {error = new_error("Internal", e)} end
   end
   local ok, c, why = pcall(copy, v)
-  if not ok then
-    c, why = nil, nil -- luacheck: ignore 311 (drop the references before building the error)
-    return {error = K.memory_error(proc.entry)}, true
-  end
+  if not ok then return {error = K.memory_error(proc.entry)}, true end
   if why then
     return {error = new_error("Invalid", "the process result cannot be sent: " .. why, false)}
   end
@@ -1311,7 +1307,7 @@ local function step(proc)
     local cr = proc.rq[h]
     proc.rq[h] = nil
     proc.rqh = h + 1
-    reset_budget()
+    budget, step_started = BUDGET_TICKS, false   -- K.reset_budget, inline
     local ok, r1, r2
     local first = cr.first
     if first then

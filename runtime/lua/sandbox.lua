@@ -321,25 +321,24 @@ end
 
 local real_time, real_date, real_difftime = os.time, os.date, os.difftime
 
--- Errors of the C functions name them by the local they are called through and point into
--- this file; re-raise them as the user's call of os.time / os.date.
-local function as_user_error(name, ok, ...)
+-- Called through pcall, the C functions report a bad argument without a location and by
+-- their library name ('os.date'); re-raise that at the user's call instead of this file.
+local function as_user_error(ok, ...)
   if ok then return ... end
   local msg = (...)
   if type(msg) ~= "string" or rawequal(msg, MEMERR) then error(msg, 0) end
-  msg = msg:gsub("^[^:]*sandbox%.lua:%d+: ", ""):gsub("'real_" .. name .. "'", "'" .. name .. "'")
   error(msg, 3)
 end
 
 local os_lib = {
   time = function(t)
     if t == nil then return H.now() // 1000000000 end
-    local v = as_user_error("time", pcall(real_time, t))   -- not a tail call: level 3 is the caller
+    local v = as_user_error(pcall(real_time, t))   -- not a tail call: level 3 is the caller
     return v
   end,
   date = function(fmt, t)
     if t == nil then t = H.now() // 1000000000 end
-    local v = as_user_error("date", pcall(real_date, fmt, t))
+    local v = as_user_error(pcall(real_date, fmt, t))
     return v
   end,
   clock = function() return H.monotonic() end,
